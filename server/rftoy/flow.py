@@ -1,0 +1,201 @@
+"""Rectified-flow training: the loss, time sampling, couplings, the trainer, reflow and distillation.
+
+Plain torch on tensors: nothing here knows about sessions or sockets. t = 0 is noise (x0), t = 1 is data (x1),
+x_t = t·x1 + (1 − t)·x0, and the net learns v(x_t, t) ≈ x1 − x0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+
+from rftoy import data
+from rftoy.model import VelocityMLP
+from rftoy.solvers import Method, solve, warp_time
+
+TimeSampling = Literal["uniform", "warp", "logit-normal"]
+Coupling = Literal["independent", "ot", "reflow"]
+Schedule = Literal["cosine", "constant"]
+PairSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training recipe. `steps` is the budget; the cosine schedule decays over it."""
+
+    lr: float = 1e-2
+    batch: int = 512
+    steps: int = 2000
+    time_sampling: TimeSampling = "uniform"
+    warp_s: float = 1.0
+    schedule: Schedule = "cosine"
+    warmup: int = 50
+    final_lr_fraction: float = 0.02
+    converge_window: int = 100
+    converge_tol: float = 0.01
+    seed: int = 0
+
+
+def sample_time(n: int, kind: TimeSampling, gen: torch.Generator, warp_s: float = 1.0,
+                device: torch.device | str = "cpu") -> torch.Tensor:
+    """Training times in [0, 1]: uniform, Hawley's warp of uniform with slope s, or logit-normal(0, 1)."""
+    if kind == "uniform":
+        t = torch.rand(n, generator=gen)
+    elif kind == "warp":
+        t = warp_time(torch.rand(n, generator=gen), warp_s)
+    elif kind == "logit-normal":
+        t = torch.sigmoid(torch.randn(n, generator=gen))
+    else:
+        raise ValueError(f"unknown time sampling {kind!r}")
+    return t.to(device)
+
+
+def rf_loss(model: VelocityMLP, x0: torch.Tensor, x1: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of ‖(x1 − x0) − v(t·x1 + (1 − t)·x0, t)‖²."""
+    xt = t[:, None] * x1 + (1 - t[:, None]) * x0
+    return ((x1 - x0) - model(xt, t)).square().sum(dim=1).mean()
+
+
+def ot_assignment(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
+    """Indices p with (x0[i], x1[p[i]]) the exact optimal pairing for squared distances (sizes equal)."""
+    cost = torch.cdist(x0.double().cpu(), x1.double().cpu()).square().numpy()
+    rows, cols = linear_sum_assignment(cost)
+    order = np.empty_like(cols)
+    order[rows] = cols
+    return torch.from_numpy(order).to(x1.device)
+
+
+def random_pairing(x0: torch.Tensor, x1: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """The independent coupling of two equal-size sets: x1 in a random order."""
+    return x0, x1[torch.randperm(len(x1), generator=gen).to(x1.device)]
+
+
+def ot_pairing(x0: torch.Tensor, x1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return x0, x1[ot_assignment(x0, x1)]
+
+
+def flow_endpoints(teacher: VelocityMLP, x0: torch.Tensor, steps: int = 32,
+                   method: Method = "rk4") -> torch.Tensor:
+    """z1 = Flow(x0) under the teacher: the reflow pairing is (x0, z1)."""
+    return solve(teacher, x0, steps, method).end
+
+
+def fixed_pair_sampler(x0: torch.Tensor, x1: torch.Tensor, gen: torch.Generator) -> PairSampler:
+    """Minibatches from one fixed pair set (the whole set when it is no larger than the batch)."""
+
+    def draw(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if batch >= len(x0):
+            return x0, x1
+        pick = torch.randint(0, len(x0), (batch,), generator=gen).to(x0.device)
+        return x0[pick], x1[pick]
+
+    return draw
+
+
+def online_sampler(source: str, target: str, coupling: Coupling, gen: torch.Generator,
+                   device: torch.device | str = "cpu", teacher: VelocityMLP | None = None,
+                   teacher_steps: int = 16, ot_block: int = 256) -> PairSampler:
+    """Fresh pairs every step: independent, minibatch OT (exact, in blocks of `ot_block`), or reflow."""
+    if coupling == "reflow" and teacher is None:
+        raise ValueError("the reflow coupling needs a teacher flow")
+
+    def draw(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x0 = data.sample(source, batch, gen).to(device)
+        if coupling == "reflow":
+            return x0, flow_endpoints(teacher, x0, teacher_steps)
+        x1 = data.sample(target, batch, gen).to(device)
+        if coupling == "ot":
+            blocks = [ot_pairing(a, b) for a, b in zip(x0.split(ot_block), x1.split(ot_block), strict=True)]
+            return torch.cat([a for a, _ in blocks]), torch.cat([b for _, b in blocks])
+        return x0, x1
+
+    return draw
+
+
+class Trainer:
+    """Adam on one velocity net, with warm-up, an optional cosine decay, and a convergence test.
+
+    The same trainer serves a budgeted run (`train`) and a live session that trains in short chunks and
+    changes its pairs in between (`step`); the weights and optimizer state carry over between calls.
+    """
+
+    def __init__(self, model: VelocityMLP, config: TrainConfig, distill: bool = False) -> None:
+        self.model = model
+        self.config = config
+        self.distill = distill
+        self.device = next(model.parameters()).device
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.time_gen = data.generator(config.seed + 7919)
+        self.steps_done = 0
+        self.losses: list[float] = []
+        self._window_best = math.inf
+        self._window_sum = 0.0
+        self._window_count = 0
+        self.converged = False
+
+    def learning_rate(self) -> float:
+        c = self.config
+        warm = min(1.0, (self.steps_done + 1) / max(1, c.warmup))
+        if c.schedule == "constant":
+            return c.lr * warm
+        progress = min(1.0, self.steps_done / max(1, c.steps))
+        floor = c.final_lr_fraction
+        return c.lr * warm * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def loss(self, x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
+        if self.distill:
+            t = torch.zeros(len(x0), device=self.device)
+        else:
+            t = sample_time(len(x0), self.config.time_sampling, self.time_gen, self.config.warp_s, self.device)
+        return rf_loss(self.model, x0, x1, t)
+
+    def step(self, x0: torch.Tensor, x1: torch.Tensor) -> float:
+        """One Adam step on the pairs (x0, x1); returns the loss before the step."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.learning_rate()
+        loss = self.loss(x0, x1)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.steps_done += 1
+        value = loss.item()
+        self.losses.append(value)
+        self._watch_convergence(value)
+        return value
+
+    def _watch_convergence(self, loss: float) -> None:
+        """Converged once a window's mean loss fails to beat the best earlier window by `converge_tol`."""
+        self._window_sum += loss
+        self._window_count += 1
+        if self._window_count < self.config.converge_window:
+            return
+        mean = self._window_sum / self._window_count
+        self._window_sum, self._window_count = 0.0, 0
+        if mean > self._window_best * (1 - self.config.converge_tol):
+            self.converged = True
+        self._window_best = min(self._window_best, mean)
+
+    def reset_convergence(self) -> None:
+        """Forget the loss history's verdict (after the pairs change under the trainer)."""
+        self._window_best = math.inf
+        self._window_sum, self._window_count = 0.0, 0
+        self.converged = False
+
+    def train(self, sampler: PairSampler, steps: int | None = None, stop_when_converged: bool = False) -> None:
+        """Run `steps` steps (the config's budget by default) on minibatches from `sampler`."""
+        for _ in range(self.config.steps if steps is None else steps):
+            x0, x1 = sampler(self.config.batch)
+            self.step(x0, x1)
+            if stop_when_converged and self.converged:
+                return
+
+
+def distill_config(config: TrainConfig) -> TrainConfig:
+    """The recipe for one-step distillation: the same optimiser with a lower rate (it starts close)."""
+    return replace(config, lr=config.lr * 0.3, warmup=0)

@@ -1,0 +1,92 @@
+"""The velocity MLP v(x, y, t) and its one flat weight layout.
+
+Layout (read by the WGSL and JS forward passes too): for each linear layer in order, its weight matrix W
+(out × in, row-major) and then its bias b, all float32, concatenated. The input is (x, y, t) with no extra
+time features; every hidden layer is followed by the activation; the output layer (2 units) is linear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Activation = Literal["gelu", "silu", "tanh", "relu"]
+INPUT_DIM = 3
+OUTPUT_DIM = 2
+
+ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "gelu": partial(F.gelu, approximate="tanh"),
+    "silu": F.silu,
+    "tanh": torch.tanh,
+    "relu": F.relu,
+}
+
+
+@dataclass(frozen=True)
+class NetShape:
+    """Hidden width, number of hidden layers, and activation ('gelu' is the tanh approximation)."""
+
+    width: int = 64
+    depth: int = 3
+    activation: Activation = "gelu"
+
+    def layer_dims(self) -> list[tuple[int, int]]:
+        """(in, out) of each linear layer, in order."""
+        dims = [INPUT_DIM] + [self.width] * self.depth + [OUTPUT_DIM]
+        return list(zip(dims[:-1], dims[1:], strict=True))
+
+    def parameter_count(self) -> int:
+        return sum(i * o + o for i, o in self.layer_dims())
+
+
+class VelocityMLP(nn.Module):
+    """v(x, t): points (n, 2) and times (n,) or a scalar to velocities (n, 2)."""
+
+    def __init__(self, shape: NetShape) -> None:
+        super().__init__()
+        if shape.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {shape.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        self.shape = shape
+        self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in shape.layer_dims())
+        self.activation = ACTIVATIONS[shape.activation]
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(x.shape[0])
+        h = torch.cat([x, t[:, None]], dim=1)
+        for layer in self.layers[:-1]:
+            h = self.activation(layer(h))
+        return self.layers[-1](h)
+
+
+def export_weights(model: VelocityMLP) -> torch.Tensor:
+    """The flat float32 weight array (on the CPU) in the documented layout."""
+    with torch.no_grad():
+        parts = [p for layer in model.layers for p in (layer.weight.reshape(-1), layer.bias)]
+        return torch.cat(parts).detach().float().cpu()
+
+
+def import_weights(model: VelocityMLP, flat: torch.Tensor) -> None:
+    """Load a flat array written by `export_weights` into `model` in place."""
+    expected = model.shape.parameter_count()
+    if flat.numel() != expected:
+        raise ValueError(f"weight array has {flat.numel()} values, the net needs {expected}")
+    offset = 0
+    with torch.no_grad():
+        for layer in model.layers:
+            for param in (layer.weight, layer.bias):
+                n = param.numel()
+                param.copy_(flat[offset : offset + n].view_as(param))
+                offset += n
+
+
+def clone_model(model: VelocityMLP) -> VelocityMLP:
+    """A new net with the same shape, device and weights (used to start a student from its teacher)."""
+    copy = VelocityMLP(model.shape).to(next(model.parameters()).device)
+    copy.load_state_dict(model.state_dict())
+    return copy

@@ -1,0 +1,52 @@
+"""Every limit and default in one place; each can be set from the environment as RFTOY_<NAME>."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import torch
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    """Server settings and limits, safe for a public demo by default."""
+
+    model_config = SettingsConfigDict(env_prefix="RFTOY_")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    torch_threads: int = Field(0, ge=0, description="0 leaves torch's default")
+    database: Path = Path("rftoy.sqlite3")
+    web_dir: Path = REPO_ROOT / "web"
+    shaders_dir: Path = REPO_ROOT / "shaders"
+
+    max_points: int = Field(4096, ge=1)
+    max_width: int = Field(256, ge=1)
+    max_depth: int = Field(6, ge=1)
+    max_solver_steps: int = Field(200, ge=1)
+    max_message_bytes: int = Field(1 << 20, ge=1024)
+    max_sessions: int = Field(64, ge=1)
+    max_rounds: int = Field(8, ge=1)
+    max_coordinate: float = Field(100.0, gt=0)
+    snapshot_hz: float = Field(30.0, gt=0)
+    chunk_ms: float = Field(40.0, gt=0, description="training time between edit checks")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def resolve_device(choice: str) -> torch.device:
+    """Map 'auto' to CUDA when present, else CPU; refuse 'cuda' without a GPU."""
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for but torch sees no CUDA GPU")
+    return torch.device(choice)
