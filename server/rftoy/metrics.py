@@ -80,5 +80,6 @@ def error_vs_steps(v: Velocity, x0: torch.Tensor, target: torch.Tensor,
     results: dict[int, dict[str, float | torch.Tensor]] = {}
     for n in step_counts:
         samples = solve(v, x0, n, "euler").end
-        results[n] = {"samples": samples, "w2": wasserstein2(samples, target), "energy": energy_distance(samples, target)}
+        results[n] = {"samples": samples, "w2": wasserstein2(samples, target),
+                      "energy": energy_distance(samples, target)}
     return results

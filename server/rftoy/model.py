@@ -7,6 +7,7 @@ time features; every hidden layer is followed by the activation; the output laye
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -39,7 +40,7 @@ class NetShape:
     def layer_dims(self) -> list[tuple[int, int]]:
         """(in, out) of each linear layer, in order."""
         dims = [INPUT_DIM] + [self.width] * self.depth + [OUTPUT_DIM]
-        return list(zip(dims[:-1], dims[1:], strict=True))
+        return list(itertools.pairwise(dims))
 
     def parameter_count(self) -> int:
         return sum(i * o + o for i, o in self.layer_dims())
