@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    torch_threads: int = Field(0, ge=0, description="0 leaves torch's default")
+    torch_threads: int = Field(1, ge=0, description="intra-op threads; 1 suits many small concurrent sessions (2 "
+                               "threads on a busy 2-core machine made steps 10x slower); 0 leaves torch's default")
     database: Path = Path("rftoy.sqlite3")
     web_dir: Path = REPO_ROOT / "web"
     shaders_dir: Path = REPO_ROOT / "shaders"
@@ -36,6 +37,14 @@ class Settings(BaseSettings):
     max_coordinate: float = Field(100.0, gt=0)
     snapshot_hz: float = Field(30.0, gt=0)
     chunk_ms: float = Field(40.0, gt=0, description="training time between edit checks")
+    max_messages_per_second: int = Field(200, ge=1, description="sustained client message rate before a close")
+    max_pending_errors: int = Field(64, ge=1, description="unsent error replies before a close (flood)")
+    teacher_steps: int = Field(32, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
+    metrics_max_points: int = Field(512, ge=2, description="W2 and energy distance only up to this many pairs")
+    metrics_interval_s: float = Field(0.5, gt=0, description="seconds between metrics messages while training")
+    train_workers: int = Field(0, ge=0, description="threads for training chunks; 0 is the CPU count")
+    converge_window: int = Field(100, ge=1, description="live sessions: steps per convergence window")
+    converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
 
 
 @lru_cache

@@ -1,0 +1,311 @@
+"""FastAPI app: the page (web/), the WGSL files (shaders/), the live websocket at /ws, and the HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from typing import Any
+
+import torch
+import uvicorn
+from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+
+from rftoy import data
+from rftoy.protocol import (
+    PROTOCOL_VERSION,
+    Config,
+    Hello,
+    Ping,
+    ProtocolError,
+    SceneBody,
+    dumps,
+    encode_frame,
+    error_message,
+    limits_of,
+    parse_client_message,
+    points_scene,
+    validate_patch,
+    validate_scene,
+)
+from rftoy.session import Session, Snapshot, materialize
+from rftoy.settings import Settings, get_settings, resolve_device
+from rftoy.store import SceneStore
+
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_TRY_LATER = 1013
+PLACEHOLDER = ("<!doctype html><title>rftoy</title><p>rftoy server is running; the page (web/index.html) is not "
+               "built yet. See <a href='/docs'>/docs</a> for the API.</p>")
+SCENE_BODY_SCHEMA = {
+    "type": "object", "required": ["scene"],
+    "properties": {"scene": {"type": "object", "description": "a Scene (docs/protocol.md): preset or points"},
+                   "config": {"type": "object", "description": "an optional Config patch"}},
+}
+
+
+class Outbox:
+    """What one connection still has to send: replies in order, and only the newest metrics and snapshot."""
+
+    def __init__(self, max_replies: int) -> None:
+        self.replies: deque[dict[str, Any]] = deque()
+        self.metrics: dict[str, Any] | None = None
+        self.snapshot: Snapshot | None = None
+        self.max_replies = max_replies
+        self.ready = asyncio.Event()
+
+    @property
+    def overflowing(self) -> bool:
+        return len(self.replies) > self.max_replies
+
+    def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "metrics":
+            self.metrics = message
+        else:
+            self.replies.append(message)
+        self.ready.set()
+
+    def offer(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.ready.set()
+
+    async def pump(self, websocket: WebSocket) -> None:
+        """Send until cancelled; a snapshot goes as its JSON message followed at once by its frames."""
+        while True:
+            await self.ready.wait()
+            self.ready.clear()
+            while self.replies:
+                await websocket.send_text(dumps(self.replies.popleft()))
+            if self.metrics is not None:
+                metrics, self.metrics = self.metrics, None
+                await websocket.send_text(dumps(metrics))
+            if self.snapshot is not None:
+                snapshot, self.snapshot = self.snapshot, None
+                await websocket.send_text(dumps(snapshot.meta))
+                for kind, array in snapshot.arrays:
+                    await websocket.send_bytes(encode_frame(kind, snapshot.meta["seq"], array))
+
+
+class RateLimit:
+    """A token bucket: `rate` messages per second sustained, bursts up to one second's worth."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Hub:
+    """Everything the app shares across connections."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.device = resolve_device(settings.device)
+        self.store = SceneStore(settings.database)
+        self.pool = ThreadPoolExecutor(max_workers=settings.train_workers or os.cpu_count() or 1,
+                                       thread_name_prefix="rftoy-train")
+        self.connections = 0
+        self.sessions: dict[str, Session] = {}
+
+    def open_session(self, hello: Hello, outbox: Outbox) -> Session:
+        config = Config()
+        scene = hello.scene
+        if hello.scene_id is not None:
+            saved = self.store.load(hello.scene_id)
+            if saved is None:
+                raise ProtocolError("not_found", f"no saved scene with id {hello.scene_id!r}", "hello")
+            try:
+                scene = validate_scene(saved["scene"], self.settings)
+                config = validate_patch(saved["config"], self.settings).apply(config)
+            except ValidationError as error:
+                raise ProtocolError("invalid", f"saved scene {hello.scene_id!r} exceeds this server's limits: "
+                                    f"{error.errors(include_url=False)[0]['msg']}", "hello") from None
+        if scene is None:
+            scene = validate_scene({"kind": "preset", "n": min(256, self.settings.max_points)}, self.settings)
+        if hello.config is not None:
+            config = hello.config.apply(config)
+        session = Session(self.settings, self.device, self.pool, scene, config, outbox.send, outbox.offer)
+        self.sessions[session.id] = session
+        return session
+
+    async def close(self) -> None:
+        await asyncio.gather(*(s.close() for s in list(self.sessions.values())))
+        self.pool.shutdown(wait=True)
+        self.store.close()
+
+
+def ready_message(session: Session, settings: Settings) -> dict[str, Any]:
+    return {"type": "ready", "protocol": PROTOCOL_VERSION, "session_id": session.id, "limits": limits_of(settings),
+            "presets": list(data.PRESETS), "scene": session.scene_message(), "config": session.config.model_dump()}
+
+
+async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
+    """One connection: refuse when full, then read messages until the client leaves, then end its session."""
+    settings = hub.settings
+    await websocket.accept()
+    if hub.connections >= settings.max_sessions:
+        refusal = ProtocolError("server_full", f"the server already runs {settings.max_sessions} sessions; "
+                                "try again later")
+        await websocket.send_text(dumps(error_message(refusal)))
+        await websocket.close(CLOSE_TRY_LATER, "server full")
+        return
+    hub.connections += 1
+    outbox = Outbox(settings.max_pending_errors)
+    sender = asyncio.create_task(outbox.pump(websocket))
+    limit = RateLimit(settings.max_messages_per_second)
+    session: Session | None = None
+    try:
+        while not sender.done():
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
+            close = _close_reason(frame, limit, outbox, settings)
+            if close is not None:
+                await websocket.close(*close)
+                break
+            text = frame.get("text")
+            try:
+                if text is None:
+                    raise ProtocolError("binary", "binary frames are not accepted; send JSON text messages")
+                session = await _dispatch(parse_client_message(text, settings), session, hub, outbox)
+            except ProtocolError as error:
+                outbox.send(error_message(error))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        if session is not None:
+            hub.sessions.pop(session.id, None)
+            await session.close()
+        sender.cancel()
+        hub.connections -= 1
+
+
+def _close_reason(frame: dict[str, Any], limit: RateLimit, outbox: Outbox,
+                  settings: Settings) -> tuple[int, str] | None:
+    size = len(frame["bytes"]) if frame.get("bytes") is not None else len((frame.get("text") or "").encode())
+    if size > settings.max_message_bytes:
+        return CLOSE_TOO_BIG, f"message of {size} bytes is over the limit of {settings.max_message_bytes}"
+    if not limit.take():
+        return CLOSE_POLICY, f"flood: more than {settings.max_messages_per_second} messages per second"
+    if outbox.overflowing:
+        return CLOSE_POLICY, f"flood: more than {settings.max_pending_errors} replies left unread"
+    return None
+
+
+async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Outbox) -> Session | None:
+    if isinstance(message, Ping):
+        outbox.send({"type": "pong", "nonce": message.nonce, "time": time.time()})
+    elif isinstance(message, Hello):
+        if session is not None:
+            raise ProtocolError("state", "this connection already said hello", "hello")
+        session = hub.open_session(message, outbox)
+        outbox.send(ready_message(session, hub.settings))
+        session.start()
+    elif session is None:
+        raise ProtocolError("state", f"send hello before {message.type}", message.type)
+    else:
+        await session.handle(message)
+    return session
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body of {declared} bytes is over the limit of {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app on `settings` (the environment's by default)."""
+    settings = settings or get_settings()
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    hub = Hub(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await hub.close()
+
+    app = FastAPI(title="rftoy", version=str(PROTOCOL_VERSION), lifespan=lifespan,
+                  description="Rectified Flow playground. The live protocol at /ws is described in docs/protocol.md.")
+    app.state.hub = hub
+
+    @app.get("/api/health")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "device": str(hub.device), "torch": torch.__version__, "sessions": len(hub.sessions),
+                "max_sessions": settings.max_sessions, "protocol": PROTOCOL_VERSION}
+
+    @app.get("/api/presets")
+    def presets() -> dict[str, list[str]]:
+        return {"presets": list(data.PRESETS)}
+
+    @app.post("/api/scenes", openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": SCENE_BODY_SCHEMA}}}})
+    async def save_scene(request: Request) -> dict[str, str]:
+        """Save a scene and config for a share link; the scene is stored as explicit points."""
+        body = await _read_body(request, settings.max_message_bytes)
+        try:
+            raw = SceneBody.model_validate_json(body)
+            scene = validate_scene(raw.scene, settings)
+            config = validate_patch(raw.config or {}, settings).apply(Config())
+        except ValidationError as error:
+            raise HTTPException(422, error.errors(include_url=False, include_input=False)) from None
+        x0, x1, source, target = materialize(scene)
+        points = points_scene(x0.tolist(), x1.tolist(), source, target)
+        return {"id": hub.store.save({"scene": points, "config": config.model_dump()})}
+
+    @app.get("/api/scenes/{scene_id}")
+    def load_scene(scene_id: str) -> dict[str, Any]:
+        saved = hub.store.load(scene_id)
+        if saved is None:
+            raise HTTPException(404, f"no saved scene with id {scene_id!r}")
+        return saved
+
+    @app.websocket("/ws")
+    async def live(websocket: WebSocket) -> None:
+        await serve_socket(websocket, hub)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> Any:
+        page = settings.web_dir / "index.html"
+        return FileResponse(page) if page.is_file() else HTMLResponse(PLACEHOLDER)
+
+    if settings.shaders_dir.is_dir():
+        app.mount("/shaders", StaticFiles(directory=settings.shaders_dir), name="shaders")
+    if settings.web_dir.is_dir():
+        app.mount("/", StaticFiles(directory=settings.web_dir), name="web")
+    return app
+
+
+def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") -> uvicorn.Config:
+    """uvicorn on the settings, with the websocket frame limit and no per-message compression (floats)."""
+    return uvicorn.Config(app, host=settings.host, port=settings.port, ws_max_size=settings.max_message_bytes,
+                          ws_per_message_deflate=False, log_level=log_level)
+
+
+def run_server(**overrides: Any) -> None:
+    """`rftoy serve`: the app on the environment's settings with the given overrides (host, port, device)."""
+    settings = Settings(**overrides)
+    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()

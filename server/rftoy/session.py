@@ -1,0 +1,523 @@
+"""One live scene: its pairs, its config, a model per reflow round, and the task that keeps training them.
+
+The session knows nothing of HTTP or sockets. It takes validated protocol messages (`handle`) and reports
+through two callbacks: `send` for control messages (dicts) and `offer` for snapshots (the newest one wins).
+
+Concurrency: training chunks and snapshot solves run in a worker thread while `_lock` is held; every command
+that touches the rounds or the scene takes the lock too, so it waits at most one chunk. Edits never wait:
+they are checked at once and parked in `_pending` (moves coalesced per point), then applied at the next chunk
+boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import torch
+
+from rftoy import data, metrics
+from rftoy.flow import (
+    PairSampler,
+    TrainConfig,
+    Trainer,
+    distill_config,
+    fixed_pair_sampler,
+    flow_endpoints,
+    online_sampler,
+)
+from rftoy.model import NetShape, VelocityMLP, clone_model, export_weights
+from rftoy.protocol import (
+    NET_FIELDS,
+    TRAIN_FIELDS,
+    AddPair,
+    Config,
+    Distill,
+    Edit,
+    FrameKind,
+    Pause,
+    PointsScene,
+    PresetScene,
+    ProtocolError,
+    Reflow,
+    RemovePair,
+    Reset,
+    Resume,
+    SelectRound,
+    SetConfig,
+    SetScene,
+    points_scene,
+)
+from rftoy.settings import Settings
+from rftoy.solvers import Trajectory, solve
+
+LOSS_HISTORY = 1000
+MAX_PENDING_OPS = 256
+RoundKind = Literal["rf", "distill"]
+
+
+def session_error(message: str, in_reply_to: str, code: str = "state", seq: int | None = None) -> ProtocolError:
+    return ProtocolError(code, message, in_reply_to, seq)
+
+
+def materialize(scene: PresetScene | PointsScene) -> tuple[torch.Tensor, torch.Tensor, str | None, str | None]:
+    """(x0, x1, source, target) of a scene message; preset scenes are drawn from their seed."""
+    if isinstance(scene, PresetScene):
+        gen = data.generator(scene.seed)
+        return data.sample(scene.source, scene.n, gen), data.sample(scene.target, scene.n, gen), scene.source, \
+            scene.target
+    return data.points_from(scene.x0), data.points_from(scene.x1), scene.source, scene.target
+
+
+@dataclass
+class Round:
+    """One trained flow: round 0 learns the scene's pairs, later rounds learn (x0, teacher's z1)."""
+
+    kind: RoundKind
+    name: str
+    model: VelocityMLP
+    trainer: Trainer
+    gen: torch.Generator
+    teacher: VelocityMLP | None = None
+    targets: torch.Tensor | None = None
+    stale: torch.Tensor | None = None
+    sampler: PairSampler | None = None
+    sampler_key: tuple[Any, ...] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        t = self.trainer
+        return {"kind": self.kind, "name": self.name, "step": t.steps_done, "loss": t.losses[-1] if t.losses else None,
+                "converged": t.converged}
+
+
+@dataclass
+class Snapshot:
+    """A snapshot message's metadata and its arrays, in frame order."""
+
+    meta: dict[str, Any]
+    arrays: list[tuple[FrameKind, np.ndarray]]
+
+
+@dataclass
+class ChunkJob:
+    """What one worker-thread call needs; built under the lock, so nothing in it changes while it runs."""
+
+    round: Round
+    x0: torch.Tensor
+    x1: torch.Tensor
+    config: Config
+    train: bool
+    deadline: float
+    want_metrics: bool
+    meta: dict[str, Any]
+    stop: threading.Event
+    teacher_steps: int
+    metrics_max_points: int
+    device: torch.device
+
+
+@dataclass
+class ChunkResult:
+    snapshot: Snapshot
+    metrics: dict[str, Any] | None
+    converged_now: bool
+    targets: torch.Tensor | None
+
+
+@dataclass
+class PendingOps:
+    """Edits received but not yet applied: runs of coalesced moves, split by add/remove (which shift indices)."""
+
+    ops: list[dict[tuple[str, int], tuple[float, float]] | AddPair | RemovePair] = field(default_factory=list)
+    n: int = 0
+    seq: int | None = None
+
+
+def _trajectory(round_: Round, x0: torch.Tensor, config: Config) -> Trajectory:
+    if round_.kind == "distill":
+        return solve(round_.model, x0, 1, "euler")
+    return solve(round_.model, x0, config.steps, config.solver, config.warp_s)
+
+
+def _metrics(job: ChunkJob, pairs_x1: torch.Tensor, trajectory: Trajectory) -> dict[str, Any]:
+    x0, z1 = trajectory.points[0], trajectory.end
+    pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
+    flow_sq, flow_abs = metrics.transport_cost(x0, z1)
+    result: dict[str, Any] = {
+        "crossing": {"pairs": metrics.crossing_fraction(x0, pairs_x1), "flow": metrics.crossing_fraction(x0, z1)},
+        "cost": {"pairs": {"sq": pairs_sq, "abs": pairs_abs}, "flow": {"sq": flow_sq, "abs": flow_abs}},
+        "straightness": None, "w2": None, "energy": None}
+    if job.round.kind == "rf":
+        s, s_norm = metrics.straightness(job.round.model, trajectory)
+        result["straightness"] = {"s": s, "s_norm": s_norm}
+    if len(x0) <= job.metrics_max_points:
+        target = job.x1.to(z1.device)
+        result["w2"] = metrics.wasserstein2(z1, target)
+        result["energy"] = metrics.energy_distance(z1, target)
+    return result
+
+
+def run_chunk(job: ChunkJob) -> ChunkResult:
+    """Worker thread: refresh stale teacher targets, train until the deadline (or convergence), then trace."""
+    round_ = job.round
+    x0 = job.x0.to(job.device)
+    targets = None
+    if round_.teacher is not None and round_.stale is not None and bool(round_.stale.any()):
+        targets = round_.targets.clone()
+        stale = round_.stale
+        targets[stale] = flow_endpoints(round_.teacher, x0[stale.to(job.device)], job.teacher_steps).cpu()
+    pairs_x1 = (targets if targets is not None else round_.targets if round_.teacher is not None else job.x1)
+    pairs_x1 = pairs_x1.to(job.device)
+    trainer = round_.trainer
+    was_converged = trainer.converged
+    if job.train:
+        sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.gen)
+        while not job.stop.is_set():
+            trainer.step(*sampler(job.config.batch))
+            if trainer.converged or time.perf_counter() >= job.deadline:
+                break
+        del trainer.losses[:-LOSS_HISTORY]
+    trajectory = _trajectory(round_, x0, job.config)
+    converged_now = trainer.converged and not was_converged
+    meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
+                times=trajectory.times.tolist(), n=len(x0))
+    arrays = [(FrameKind.WEIGHTS, export_weights(round_.model).numpy()),
+              (FrameKind.TRAJECTORIES, trajectory.points.cpu().numpy()),
+              (FrameKind.ENDPOINTS, trajectory.end.cpu().numpy())]
+    meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
+    found = _metrics(job, pairs_x1, trajectory) if job.want_metrics or converged_now else None
+    return ChunkResult(Snapshot(meta, arrays), found, converged_now, targets)
+
+
+class Session:
+    """A live scene and its trainer task. Create it, `start()` it, feed it `handle(message)`, `close()` it."""
+
+    def __init__(self, settings: Settings, device: torch.device, pool: Executor,
+                 scene: PresetScene | PointsScene, config: Config,
+                 send: Callable[[dict[str, Any]], None], offer: Callable[[Snapshot], None]) -> None:
+        self.id = secrets.token_hex(6)
+        self.settings = settings
+        self.device = device
+        self._pool = pool
+        self._send = send
+        self._offer = offer
+        self.x0, self.x1, self.source, self.target = materialize(scene)
+        self.config = config
+        if config.mode == "online" and not self._has_presets():
+            self.config = config.model_copy(update={"mode": "pairs"})
+        self.rounds: list[Round] = [self._fresh_round()]
+        self.selected = 0
+        self.paused = False
+        self.holding = False
+        self.applied_seq: int | None = None
+        self._pending = PendingOps(n=len(self.x0))
+        self._snapshot_due = True
+        self._snapshot_seq = 0
+        self._last_snapshot_at = -math.inf
+        self._last_metrics_at = -math.inf
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self._wake.set()
+        self._stop = threading.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # Lifecycle.
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"session-{self.id}")
+
+    async def close(self) -> None:
+        """Stop training: the running chunk sees the stop flag at its next step; the task is cancelled."""
+        self._stop.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
+
+    # Scene and config views sent to the client.
+
+    def scene_message(self) -> dict[str, Any]:
+        return points_scene(self.x0.tolist(), self.x1.tolist(), self.source, self.target)
+
+    @property
+    def state(self) -> str:
+        if self.paused:
+            return "paused"
+        return "training" if self._wants_training() else "idle"
+
+    # Commands.
+
+    async def handle(self, message: Any) -> None:
+        """Apply one validated client message (not hello or ping); raises ProtocolError, changing nothing."""
+        if isinstance(message, Edit | AddPair | RemovePair):
+            self._queue_edit(message)
+            return
+        handlers: dict[type, Callable[[Any], None]] = {
+            SetScene: self._set_scene, SetConfig: self._set_config, Reflow: self._reflow, Distill: self._distill,
+            SelectRound: self._select_round, Pause: self._pause, Resume: self._resume, Reset: self._reset}
+        async with self._lock:
+            handlers[type(message)](message)
+        self._wake.set()
+
+    def _queue_edit(self, message: Edit | AddPair | RemovePair) -> None:
+        pending = self._pending
+        if isinstance(message, Edit):
+            for i, move in enumerate(message.moves):
+                if move.index >= pending.n:
+                    raise session_error(f"edit.moves.{i}.index: {move.index} is out of range; the scene has "
+                                        f"{pending.n} pairs", "edit", "invalid", message.seq)
+            if not pending.ops or not isinstance(pending.ops[-1], dict):
+                self._check_pending_room(message)
+                pending.ops.append({})
+            run = pending.ops[-1]
+            for move in message.moves:
+                run[(move.cloud, move.index)] = (move.x, move.y)
+        elif isinstance(message, AddPair):
+            if pending.n >= self.settings.max_points:
+                raise session_error(f"the scene already has the maximum of {self.settings.max_points} pairs",
+                                    "add_pair", "invalid", message.seq)
+            self._check_pending_room(message)
+            pending.ops.append(message)
+            pending.n += 1
+        else:
+            if message.index >= pending.n:
+                raise session_error(f"remove_pair.index: {message.index} is out of range; the scene has "
+                                    f"{pending.n} pairs", "remove_pair", "invalid", message.seq)
+            if pending.n == 1:
+                raise session_error("the last pair cannot be removed", "remove_pair", "invalid", message.seq)
+            self._check_pending_room(message)
+            pending.ops.append(message)
+            pending.n -= 1
+        pending.seq = message.seq if pending.seq is None else max(pending.seq, message.seq)
+        self._wake.set()
+
+    def _check_pending_room(self, message: Edit | AddPair | RemovePair) -> None:
+        if len(self._pending.ops) >= MAX_PENDING_OPS:
+            raise session_error(f"more than {MAX_PENDING_OPS} unapplied add/remove edits; wait for a snapshot",
+                                message.type, "state", message.seq)
+
+    def _set_scene(self, message: SetScene) -> None:
+        x0, x1, source, target = materialize(message.scene)
+        self.x0, self.x1, self.source, self.target = x0, x1, source, target
+        self._pending = PendingOps(n=len(x0), seq=self._pending.seq)
+        if self.config.mode == "online" and not self._has_presets():
+            self.config = self.config.model_copy(update={"mode": "pairs"})
+            self._send({"type": "config", "config": self.config.model_dump()})
+        self._select(0)
+        del self.rounds[1:]
+        self._retrain()
+        self._send({"type": "scene", "scene": self.scene_message()})
+
+    def _set_config(self, message: SetConfig) -> None:
+        changes = message.config.changes()
+        if changes.get("mode") == "online" and not self._has_presets():
+            raise session_error("online mode samples fresh pairs from the scene's source and target presets, and "
+                                "this scene has none; stay in pairs mode or set a preset scene",
+                                "set_config", "invalid")
+        self.config = message.config.apply(self.config)
+        if NET_FIELDS & changes.keys():
+            self._reset_rounds()
+        elif TRAIN_FIELDS & changes.keys():
+            self._retrain()
+        self._snapshot_due = True
+        self._send({"type": "config", "config": self.config.model_dump()})
+
+    def _reflow(self, message: Reflow) -> None:
+        self._new_round("rf", "reflow")
+
+    def _distill(self, message: Distill) -> None:
+        self._new_round("distill", "distill")
+
+    def _new_round(self, kind: RoundKind, verb: str) -> None:
+        teacher = self.rounds[self.selected]
+        if teacher.kind == "distill":
+            raise session_error(f"cannot {verb} from a distilled one-step model; select an RF round first", verb)
+        if self.selected + 1 >= self.settings.max_rounds:
+            raise session_error(f"a session holds at most {self.settings.max_rounds} rounds", verb)
+        del self.rounds[self.selected + 1:]
+        model = clone_model(teacher.model)
+        config = self._train_config()
+        if kind == "distill":
+            trainer, name = Trainer(model, distill_config(config), distill=True), f"distill {teacher.name}"
+        else:
+            trainer, name = Trainer(model, config), f"{sum(r.kind == 'rf' for r in self.rounds) + 1}-RF"
+        stale = torch.ones(len(self.x0), dtype=torch.bool)
+        self.rounds.append(Round(kind, name, model, trainer, data.generator(self.config.seed + len(self.rounds)),
+                                 teacher=teacher.model, targets=torch.zeros_like(self.x0), stale=stale))
+        self._select(len(self.rounds) - 1)
+        self._retrain()
+
+    def _select_round(self, message: SelectRound) -> None:
+        if message.round >= len(self.rounds):
+            raise session_error(f"select_round.round: there is no round {message.round}; the session has "
+                                f"{len(self.rounds)}", "select_round", "invalid")
+        self._select(message.round)
+        self.holding = True
+
+    def _pause(self, message: Pause) -> None:
+        self.paused = True
+        self._snapshot_due = True
+
+    def _resume(self, message: Resume) -> None:
+        self.paused = False
+        self._retrain()
+
+    def _reset(self, message: Reset) -> None:
+        self._reset_rounds()
+
+    # State changes (called with the lock held).
+
+    def _has_presets(self) -> bool:
+        return self.source is not None and self.target is not None
+
+    def _select(self, index: int) -> None:
+        self.selected = index
+        self._snapshot_due = True
+
+    def _retrain(self) -> None:
+        """The selected round trains again (after a change to its data, settings or a resume)."""
+        self.holding = False
+        round_ = self.rounds[self.selected]
+        round_.trainer.reset_convergence()
+        round_.trainer.config = self._train_config(round_.kind)
+
+    def _reset_rounds(self) -> None:
+        self.rounds = [self._fresh_round()]
+        self._select(0)
+        self.holding = False
+
+    def _train_config(self, kind: RoundKind = "rf") -> TrainConfig:
+        c, s = self.config, self.settings
+        config = TrainConfig(lr=c.lr, batch=c.batch, time_sampling=c.time_sampling, warp_s=c.warp_s,
+                             schedule="constant", converge_window=s.converge_window, converge_tol=s.converge_tol,
+                             seed=c.seed)
+        return distill_config(config) if kind == "distill" else config
+
+    def _fresh_round(self) -> Round:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.config.seed)
+            model = VelocityMLP(NetShape(self.config.width, self.config.depth, self.config.activation))
+        model = model.to(self.device)
+        return Round("rf", "1-RF", model, Trainer(model, self._train_config()), data.generator(self.config.seed))
+
+    def _apply_pending(self) -> bool:
+        """Apply parked edits to the scene (and to the teacher targets of every round); True if any."""
+        pending = self._pending
+        if not pending.ops:
+            return False
+        x0, x1 = self.x0.clone(), self.x1.clone()
+        rounds = [r for r in self.rounds if r.targets is not None]
+        for op in pending.ops:
+            if isinstance(op, dict):
+                for (cloud, index), point in op.items():
+                    (x0 if cloud == "x0" else x1)[index] = torch.tensor(point)
+                    if cloud == "x0":
+                        for r in rounds:
+                            r.stale[index] = True
+            elif isinstance(op, AddPair):
+                x0 = torch.cat([x0, torch.tensor([op.x0])])
+                x1 = torch.cat([x1, torch.tensor([op.x1])])
+                for r in rounds:
+                    r.targets = torch.cat([r.targets, torch.zeros(1, 2)])
+                    r.stale = torch.cat([r.stale, torch.ones(1, dtype=torch.bool)])
+            else:
+                keep = torch.arange(len(x0)) != op.index
+                x0, x1 = x0[keep], x1[keep]
+                for r in rounds:
+                    r.targets, r.stale = r.targets[keep], r.stale[keep]
+        self.x0, self.x1 = x0, x1
+        self.applied_seq = pending.seq
+        self._pending = PendingOps(n=len(x0), seq=pending.seq)
+        return True
+
+    def _wants_training(self) -> bool:
+        return not self.paused and not self.holding and not self.rounds[self.selected].trainer.converged
+
+    def _online_sampler(self, round_: Round) -> PairSampler | None:
+        if self.config.mode != "online":
+            return None
+        key = (self.source, self.target, round_.teacher is not None)
+        if round_.sampler_key != key:
+            coupling = "reflow" if round_.teacher is not None else "independent"
+            round_.sampler = online_sampler(self.source, self.target, coupling, round_.gen, self.device,
+                                            round_.teacher, self.settings.teacher_steps)
+            round_.sampler_key = key
+        return round_.sampler
+
+    # The training loop.
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            async with self._lock:
+                self._wake.clear()
+                job = self._next_job(loop)
+                if job is None:
+                    continue
+                result = await loop.run_in_executor(self._pool, run_chunk, job)
+                self._finish(job, result)
+
+    def _next_job(self, loop: asyncio.AbstractEventLoop) -> ChunkJob | None:
+        """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""
+        edited = self._apply_pending()
+        if edited and not self.paused:
+            self._retrain()
+        train = self._wants_training()
+        if not (train or edited or self._snapshot_due):
+            return None
+        now = time.perf_counter()
+        next_allowed = self._last_snapshot_at + 1.0 / self.settings.snapshot_hz
+        if not train and now < next_allowed:
+            self._snapshot_due = True
+            loop.call_later(next_allowed - now, self._wake.set)
+            return None
+        self._snapshot_due = False
+        if train:
+            del self.rounds[self.selected + 1:]
+        round_ = self.rounds[self.selected]
+        round_.sampler = self._online_sampler(round_)
+        self._snapshot_seq += 1
+        meta = {"type": "snapshot", "seq": self._snapshot_seq, "round": self.selected,
+                "applied_seq": self.applied_seq, "state": "training" if train else self.state,
+                "net": {"width": self.config.width, "depth": self.config.depth, "activation": self.config.activation,
+                        "parameters": round_.model.shape.parameter_count()},
+                "solver": ({"method": "euler", "steps": 1, "warp_s": 1.0} if round_.kind == "distill" else
+                           {"method": self.config.solver, "steps": self.config.steps, "warp_s": self.config.warp_s})}
+        deadline = max(now + self.settings.chunk_ms / 1000, next_allowed)
+        want_metrics = now - self._last_metrics_at >= self.settings.metrics_interval_s
+        return ChunkJob(round_, self.x0, self.x1, self.config, train, deadline, want_metrics, meta, self._stop,
+                        self.settings.teacher_steps, self.settings.metrics_max_points, self.device)
+
+    def _finish(self, job: ChunkJob, result: ChunkResult) -> None:
+        round_ = job.round
+        if result.targets is not None:
+            round_.targets = result.targets
+            round_.stale = torch.zeros(len(result.targets), dtype=torch.bool)
+        meta = result.snapshot.meta
+        meta["state"] = self.state
+        meta["rounds"] = [dict(r.summary(), index=i) for i, r in enumerate(self.rounds)]
+        self._last_snapshot_at = time.perf_counter()
+        self._offer(result.snapshot)
+        if result.metrics is not None:
+            self._last_metrics_at = self._last_snapshot_at
+            body = {"round": job.meta["round"], "step": meta["step"], "loss": meta["loss"], **result.metrics}
+            self._send({"type": "metrics", **body})
+            if result.converged_now:
+                self._send({"type": "round_done", "round": job.meta["round"], "kind": round_.kind,
+                            "name": round_.name, "step": meta["step"], "metrics": body})
+        if self._wants_training():
+            self._wake.set()
