@@ -1,0 +1,176 @@
+// The control panel, the time bar, the round tabs and the keyboard: DOM ↔ state, and actions to the app.
+
+import { DEFAULT_SETTINGS } from "./state.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Settings whose inputs carry the setting's own name as id. */
+const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
+
+/**
+ * @typedef {Object} ControlActions
+ * @property {(key: string, value: string | number) => void} setting a training setting changed
+ * @property {() => void} viewChanged a view setting (layers, field, particles, speed, loop) changed
+ * @property {(t: number) => void} scrub the t slider moved
+ * @property {() => void} togglePlay
+ * @property {() => void} newSeed
+ * @property {(on: boolean) => void} brush
+ * @property {() => void} reflow
+ * @property {() => void} distill
+ * @property {(round: number) => void} selectRound
+ * @property {(round: number | null) => void} compare
+ * @property {() => void} share
+ * @property {() => void} undo
+ * @property {() => void} redo
+ * @property {(format: string) => void} export one of png, webm, json, csv, weights
+ */
+
+/**
+ * Wire every control to `actions`; values are read from and written to `state`.
+ * @param {import("./state.js").SceneState} state
+ * @param {ControlActions} actions
+ */
+export function bindControls(state, actions) {
+  for (const key of SETTING_KEYS) {
+    const input = $(key);
+    input.addEventListener("change", () => {
+      const numeric = typeof DEFAULT_SETTINGS[key] === "number";
+      const value = numeric ? Number(input.value) : input.value;
+      if (numeric && !Number.isFinite(value)) {
+        input.value = String(state.settings[key]);
+        return;
+      }
+      actions.setting(key, value);
+    });
+  }
+  for (const box of document.querySelectorAll("[data-layer]")) {
+    box.addEventListener("change", () => {
+      state.view.layers[box.dataset.layer] = box.checked;
+      actions.viewChanged();
+    });
+  }
+  $("field").addEventListener("change", () => {
+    state.view.field = $("field").value;
+    actions.viewChanged();
+  });
+  $("particle-count").addEventListener("change", () => {
+    state.view.particles = Math.max(0, Math.min(100000, Math.round(Number($("particle-count").value) || 0)));
+    actions.viewChanged();
+  });
+  $("speed").addEventListener("change", () => {
+    state.view.speed = Number($("speed").value);
+    actions.viewChanged();
+  });
+  $("loop").addEventListener("change", () => {
+    state.view.loop = $("loop").checked;
+    actions.viewChanged();
+  });
+  $("t").addEventListener("input", () => actions.scrub(Number($("t").value)));
+  $("play").addEventListener("click", actions.togglePlay);
+  $("new-seed").addEventListener("click", actions.newSeed);
+  $("brush").addEventListener("click", () => {
+    const on = $("brush").getAttribute("aria-pressed") !== "true";
+    $("brush").setAttribute("aria-pressed", String(on));
+    actions.brush(on);
+  });
+  $("reflow").addEventListener("click", actions.reflow);
+  $("distill").addEventListener("click", actions.distill);
+  $("compare-round").addEventListener("change", () => {
+    const value = $("compare-round").value;
+    actions.compare(value === "" ? null : Number(value));
+  });
+  $("share").addEventListener("click", actions.share);
+  $("undo").addEventListener("click", actions.undo);
+  $("redo").addEventListener("click", actions.redo);
+  for (const format of ["png", "webm", "json", "csv", "weights"]) {
+    $(`export-${format}`).addEventListener("click", () => actions.export(format));
+  }
+  $("help-button").addEventListener("click", () => $("help").showModal());
+  $("rounds").addEventListener("click", (event) => {
+    const round = event.target.closest("button")?.dataset.round;
+    if (round !== undefined) actions.selectRound(Number(round));
+  });
+  bindKeyboard(state, actions);
+}
+
+function bindKeyboard(state, actions) {
+  document.addEventListener("keydown", (event) => {
+    const target = /** @type {HTMLElement} */ (event.target);
+    if (target.closest("input, select, textarea") && target.getAttribute("type") !== "range" && target.getAttribute("type") !== "checkbox") return;
+    const key = event.key;
+    if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "z") {
+      if (event.shiftKey) actions.redo();
+      else actions.undo();
+    } else if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "y") {
+      actions.redo();
+    } else if (event.ctrlKey || event.metaKey || event.altKey) {
+      return;
+    } else if (key === " ") {
+      actions.togglePlay();
+    } else if (key === "r" || key === "R") {
+      actions.reflow();
+    } else if (key === "ArrowLeft" || key === "ArrowRight") {
+      const step = event.shiftKey ? 0.1 : 0.02;
+      actions.scrub(Math.min(1, Math.max(0, state.view.t + (key === "ArrowLeft" ? -step : step))));
+    } else if (key === "?") {
+      $("help").showModal();
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+}
+
+/** Fill the preset selects (once the server has named its presets). */
+export function setPresets(presets) {
+  for (const id of ["source", "target"]) {
+    $(id).replaceChildren(...presets.map((name) => new Option(name, name)));
+  }
+}
+
+/** Write the state into every control. */
+export function syncControls(state) {
+  for (const key of SETTING_KEYS) {
+    const input = $(key);
+    const value = String(state.settings[key]);
+    if (input.tagName === "SELECT" && ![...input.options].some((o) => o.value === value)) {
+      input.append(new Option(value, value));
+    }
+    input.value = value;
+  }
+  for (const box of document.querySelectorAll("[data-layer]")) box.checked = state.view.layers[box.dataset.layer];
+  $("field").value = state.view.field;
+  $("particle-count").value = state.view.particles ? String(state.view.particles) : "";
+  $("speed").value = String(state.view.speed);
+  $("loop").checked = state.view.loop;
+  syncTime(state);
+}
+
+/** Write t and play / pause into the time bar. */
+export function syncTime(state) {
+  $("t").value = String(state.view.t);
+  $("t-value").textContent = state.view.t.toFixed(2);
+  $("play").textContent = state.view.playing ? "❚❚" : "▶";
+}
+
+/**
+ * The round tabs and the compare list.
+ * @param {{index: number, name: string}[]} rounds
+ * @param {number} current
+ * @param {number | null} compared
+ */
+export function renderRounds(rounds, current, compared) {
+  $("rounds").replaceChildren(
+    ...rounds.map((r) => {
+      const tab = document.createElement("button");
+      tab.type = "button";
+      tab.dataset.round = String(r.index);
+      tab.textContent = r.name;
+      tab.setAttribute("aria-selected", String(r.index === current));
+      return tab;
+    }),
+  );
+  const select = $("compare-round");
+  select.replaceChildren(new Option("—", ""), ...rounds.map((r) => new Option(r.name, String(r.index))));
+  select.value = compared === null ? "" : String(compared);
+}

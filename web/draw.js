@@ -1,0 +1,245 @@
+// Drawing of the scene on the 2D overlay canvas: field, pairing lines, trajectories, samples, endpoints and
+// the points moving along the trajectories at the current t.
+
+/** Okabe–Ito colors (color-blind safe). */
+export const COLORS = Object.freeze({
+  noise: "#0072B2",
+  data: "#E69F00",
+  endpoint: "#D55E00",
+  newPair: "#009E73",
+  trajectory: "rgba(86, 180, 233, 0.75)",
+  pair: "rgba(120, 120, 120, 0.55)",
+  field: "rgba(0, 158, 115, 0.55)",
+  moving: "#111111",
+  highlight: "#CC79A7",
+});
+
+/**
+ * Trajectories of the scene's samples as sent by the server.
+ * @typedef {{points: Float32Array, steps: number, n: number, times: Float32Array}} Flow
+ *   points: (steps + 1) × n × 2 positions, row-major, on the time grid `times` (steps + 1 values).
+ */
+
+/** Position of sample i at time t along the traced trajectory (linear between grid times). */
+export function positionAt(flow, i, t) {
+  const { points, steps, n, times } = flow;
+  let k = 0;
+  while (k < steps - 1 && times[k + 1] < t) k++;
+  const span = times[k + 1] - times[k];
+  const s = span > 0 ? Math.min(1, Math.max(0, (t - times[k]) / span)) : 0;
+  const a = 2 * (k * n + i);
+  const b = 2 * ((k + 1) * n + i);
+  return [points[a] + s * (points[b] - points[a]), points[a + 1] + s * (points[b + 1] - points[a + 1])];
+}
+
+/** The whole trajectory of sample i as [x, y] pairs. */
+export function trajectoryOf(flow, i) {
+  const out = [];
+  for (let k = 0; k <= flow.steps; k++) {
+    const a = 2 * (k * flow.n + i);
+    out.push([flow.points[a], flow.points[a + 1]]);
+  }
+  return out;
+}
+
+function dot(ctx, view, p, radius, fill, stroke) {
+  ctx.beginPath();
+  ctx.arc(view.px(p[0]), view.py(p[1]), radius, 0, 2 * Math.PI);
+  if (fill) {
+    ctx.fillStyle = fill;
+    ctx.fill();
+  }
+  if (stroke) {
+    ctx.strokeStyle = stroke;
+    ctx.stroke();
+  }
+}
+
+function segment(ctx, view, a, b) {
+  ctx.moveTo(view.px(a[0]), view.py(a[1]));
+  ctx.lineTo(view.px(b[0]), view.py(b[1]));
+}
+
+/**
+ * The velocity field on a regular grid at the current t.
+ * @typedef {{nx: number, ny: number, bounds: number[], v: Float32Array}} Field
+ *   v holds (vx, vy) for grid point (ix, iy) at 2 · (iy · nx + ix); bounds is [xmin, xmax, ymin, ymax].
+ */
+
+function fieldAt(field, x, y) {
+  const [x0, x1, y0, y1] = field.bounds;
+  const fx = ((x - x0) / (x1 - x0)) * (field.nx - 1);
+  const fy = ((y - y0) / (y1 - y0)) * (field.ny - 1);
+  if (fx < 0 || fy < 0 || fx > field.nx - 1 || fy > field.ny - 1) return null;
+  const ix = Math.min(field.nx - 2, Math.floor(fx));
+  const iy = Math.min(field.ny - 2, Math.floor(fy));
+  const sx = fx - ix;
+  const sy = fy - iy;
+  const at = (i, j, c) => field.v[2 * (j * field.nx + i) + c];
+  const lerp = (c) =>
+    (1 - sy) * ((1 - sx) * at(ix, iy, c) + sx * at(ix + 1, iy, c)) + sy * ((1 - sx) * at(ix, iy + 1, c) + sx * at(ix + 1, iy + 1, c));
+  return [lerp(0), lerp(1)];
+}
+
+function drawArrows(ctx, view, field) {
+  const [x0, x1, y0, y1] = field.bounds;
+  const cell = Math.min((x1 - x0) / (field.nx - 1), (y1 - y0) / (field.ny - 1));
+  let vmax = 1e-6;
+  for (let i = 0; i < field.v.length; i += 2) vmax = Math.max(vmax, Math.hypot(field.v[i], field.v[i + 1]));
+  const unit = (0.9 * cell) / vmax;
+  ctx.strokeStyle = COLORS.field;
+  ctx.lineWidth = view.dpr;
+  ctx.beginPath();
+  for (let iy = 0; iy < field.ny; iy++) {
+    for (let ix = 0; ix < field.nx; ix++) {
+      const x = x0 + (ix / (field.nx - 1)) * (x1 - x0);
+      const y = y0 + (iy / (field.ny - 1)) * (y1 - y0);
+      const vx = field.v[2 * (iy * field.nx + ix)] * unit;
+      const vy = field.v[2 * (iy * field.nx + ix) + 1] * unit;
+      const ax = view.px(x);
+      const ay = view.py(y);
+      const bx = view.px(x + vx);
+      const by = view.py(y + vy);
+      ctx.moveTo(ax, ay);
+      ctx.lineTo(bx, by);
+      const len = Math.hypot(bx - ax, by - ay);
+      if (len > 3 * view.dpr) {
+        const ux = (bx - ax) / len;
+        const uy = (by - ay) / len;
+        const head = Math.min(4 * view.dpr, len / 2);
+        ctx.moveTo(bx, by);
+        ctx.lineTo(bx - head * (ux - 0.5 * uy), by - head * (uy + 0.5 * ux));
+        ctx.moveTo(bx, by);
+        ctx.lineTo(bx - head * (ux + 0.5 * uy), by - head * (uy - 0.5 * ux));
+      }
+    }
+  }
+  ctx.stroke();
+}
+
+function drawStreamlines(ctx, view, field) {
+  const [x0, x1, y0, y1] = field.bounds;
+  const seeds = 14;
+  const h = (Math.min(x1 - x0, y1 - y0) / seeds) * 0.12;
+  ctx.strokeStyle = COLORS.field;
+  ctx.lineWidth = view.dpr;
+  ctx.beginPath();
+  for (let sy = 0; sy < seeds; sy++) {
+    for (let sx = 0; sx < seeds; sx++) {
+      let x = x0 + ((sx + 0.5) / seeds) * (x1 - x0);
+      let y = y0 + ((sy + 0.5) / seeds) * (y1 - y0);
+      ctx.moveTo(view.px(x), view.py(y));
+      for (let k = 0; k < 24; k++) {
+        const v = fieldAt(field, x, y);
+        if (!v) break;
+        const speed = Math.hypot(v[0], v[1]);
+        if (speed < 1e-6) break;
+        x += (h * v[0]) / speed;
+        y += (h * v[1]) / speed;
+        ctx.lineTo(view.px(x), view.py(y));
+      }
+    }
+  }
+  ctx.stroke();
+}
+
+/**
+ * Draw the whole overlay.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {import("./view.js").View} view
+ * @param {{x0: number[][], x1: number[][], view: {t: number, field: string, layers: Record<string, boolean>}}} state
+ * @param {Flow | null} flow trajectories matching the current points, if any
+ * @param {Field | null} field
+ * @param {{cloud: string, index: number} | null} highlight the point under the pointer or being dragged
+ */
+export function drawScene(ctx, view, state, flow, field, highlight) {
+  const { layers, t } = state.view;
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, view.width, view.height);
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  const usable = flow && flow.n === state.x0.length;
+  const r = 4 * view.dpr;
+
+  if (field && state.view.field === "arrows") drawArrows(ctx, view, field);
+  if (field && state.view.field === "streamlines") drawStreamlines(ctx, view, field);
+
+  if (layers.pairs) {
+    ctx.strokeStyle = COLORS.pair;
+    ctx.lineWidth = view.dpr;
+    ctx.beginPath();
+    for (let i = 0; i < state.x0.length; i++) segment(ctx, view, state.x0[i], state.x1[i]);
+    ctx.stroke();
+  }
+
+  if (usable && layers.newPairs) {
+    ctx.strokeStyle = COLORS.newPair;
+    ctx.lineWidth = view.dpr;
+    ctx.setLineDash([4 * view.dpr, 4 * view.dpr]);
+    ctx.beginPath();
+    for (let i = 0; i < flow.n; i++) segment(ctx, view, state.x0[i], positionAt(flow, i, 1));
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+
+  if (usable && layers.trajectories) {
+    ctx.strokeStyle = COLORS.trajectory;
+    ctx.lineWidth = 1.5 * view.dpr;
+    ctx.beginPath();
+    for (let i = 0; i < flow.n; i++) {
+      for (let k = 0; k <= flow.steps; k++) {
+        const a = 2 * (k * flow.n + i);
+        const x = view.px(flow.points[a]);
+        const y = view.py(flow.points[a + 1]);
+        if (k === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      }
+    }
+    ctx.stroke();
+  }
+
+  if (layers.samples) {
+    ctx.lineWidth = view.dpr;
+    for (const p of state.x1) dot(ctx, view, p, r, COLORS.data, "white");
+    for (const p of state.x0) dot(ctx, view, p, r, COLORS.noise, "white");
+  }
+
+  if (usable && layers.endpoints) {
+    ctx.lineWidth = 1.5 * view.dpr;
+    for (let i = 0; i < flow.n; i++) dot(ctx, view, positionAt(flow, i, 1), r * 0.8, null, COLORS.endpoint);
+  }
+
+  if (usable && layers.moving) {
+    for (let i = 0; i < flow.n; i++) dot(ctx, view, positionAt(flow, i, t), r * 0.55, COLORS.moving, null);
+  }
+
+  if (highlight && state[highlight.cloud]?.[highlight.index]) {
+    ctx.lineWidth = 2 * view.dpr;
+    dot(ctx, view, state[highlight.cloud][highlight.index], r * 2, null, COLORS.highlight);
+  }
+}
+
+/** Okabe–Ito blue at t = 0 to orange at t = 1, as a CSS color. */
+export function particleColor(t, alpha) {
+  const s = Math.min(1, Math.max(0, t));
+  return `rgba(${Math.round(s * 230)}, ${Math.round(114 + s * 45)}, ${Math.round(178 - s * 178)}, ${alpha})`;
+}
+
+/**
+ * The dense particles as small squares on their own canvas layer.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {import("./view.js").View} view
+ * @param {Float32Array} positions (x, y) pairs
+ * @param {number} t current time, for the color
+ * @param {boolean} visible
+ */
+export function drawParticles(ctx, view, positions, t, visible) {
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, view.width, view.height);
+  if (!visible) return;
+  ctx.fillStyle = particleColor(t, 0.45);
+  const size = Math.max(1.5, view.dpr * 1.5);
+  for (let i = 0; i < positions.length; i += 2) {
+    ctx.fillRect(view.px(positions[i]) - size / 2, view.py(positions[i + 1]) - size / 2, size, size);
+  }
+}

@@ -1,0 +1,727 @@
+// The app: starts the compute backend and the session, keeps the state in step with the server's snapshots,
+// and runs the animation loop. Exposes the read-only test hook `window.rftoy` (docs/web.md).
+
+import { bindControls, renderRounds, setPresets, syncControls, syncTime } from "./controls.js";
+import { CpuBackend, makeVelocity, traceFlow } from "./cpu.js";
+import { COLORS, drawParticles, drawScene, positionAt, trajectoryOf } from "./draw.js";
+import { exportCsv, exportJson, exportPng, exportWebm, exportWeights } from "./export.js";
+import { createGpuBackend } from "./gpu.js";
+import { drawErrorVsSteps, drawLoss, renderMetrics } from "./plots.js";
+import { attachPointer } from "./pointer.js";
+import { normalPoints, particleOrigins } from "./sampling.js";
+import { Connection, saveScene, serverDevice } from "./socket.js";
+import { compress, decompress, roundCoord, SceneState } from "./state.js";
+import { View } from "./view.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Particles when the view asks for "automatic" (0): many on a real GPU, fewer in plain JS or SwiftShader. */
+const AUTO_PARTICLES = { gpu: 20000, software: 1500 };
+/** Field grid columns (rows follow the canvas's aspect). */
+const FIELD_COLUMNS = 25;
+/** Euler steps of the error-vs-steps panel. */
+const ERROR_STEPS = [1, 2, 4, 8, 16, 32];
+/** Links longer than this are stored on the server instead of carried in the URL. */
+const MAX_LINK_CHARS = 1800;
+/** Latency samples kept for the median and 95th percentile. */
+const LATENCY_WINDOW = 50;
+/**
+ * How often the JS backend (or a software WebGPU adapter) may re-trace the particles from t = 0 after new
+ * weights while paused, and with at most how many Euler steps; a real GPU re-traces with the chosen solver.
+ */
+const SOFTWARE_RETRACE_MS = 1000;
+const SOFTWARE_RETRACE_STEPS = 8;
+const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "solver", "steps"];
+
+function percentile(values, q) {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+class App {
+  constructor() {
+    this.state = new SceneState();
+    this.canvases = { particles: $("particles"), scene: $("scene"), compare: $("compare") };
+    this.ctx = this.canvases.scene.getContext("2d");
+    this.particleCtx = this.canvases.particles.getContext("2d");
+    this.view = new View(1, 1, 1);
+    /** @type {import("./cpu.js").CpuBackend | import("./gpu.js").GpuBackend | null} */
+    this.backend = null;
+    this.backendNote = "";
+    this.connection = null;
+    this.limits = null;
+    this.ready = false;
+    /** @type {import("./socket.js").Snapshot | null} */
+    this.snapshot = null;
+    /** @type {import("./draw.js").Flow | null} */
+    this.flow = null;
+    this.snapshots = 0;
+    /** @type {import("./plots.js").RoundInfo[]} */
+    this.rounds = [];
+    /** weights and net of the latest snapshot of each round, by round index */
+    this.roundWeights = new Map();
+    this.compared = null;
+    this.compareFlow = null;
+    this.field = null;
+    /** what the field was last evaluated for (t, snapshot, canvas size) */
+    this.fieldKey = "";
+    this.fieldBusy = false;
+    this.highlight = null;
+    this.brushing = false;
+    this.brushPoints = [];
+    this.brushStroke = [];
+    /** moves not yet sent, keyed by cloud and index, with the time of the oldest pointer event */
+    this.pendingMoves = new Map();
+    this.pendingSince = null;
+    /** send time of each edit seq not yet reflected by a snapshot */
+    this.sentAt = new Map();
+    this.lastSentSeq = null;
+    this.appliedSeq = null;
+    this.latencies = [];
+    this.lastLatency = null;
+    this.nextSceneEdited = false;
+    this.particleSeed = 1;
+    this.particlesStale = true;
+    this.particlesTracedAt = 0;
+    this.lastT = this.state.view.t;
+    this.dirty = true;
+    this.frameTimes = [];
+    this.fps = 0;
+    this.lastFrame = performance.now();
+    this.errors = [];
+  }
+
+  async start() {
+    const hello = await this.readLink();
+    syncControls(this.state);
+    this.bindInput();
+    new ResizeObserver(() => this.resize()).observe($("canvases"));
+    this.resize();
+    await this.startBackend();
+    serverDevice().then((device) => ($("badge-server").textContent = `server: ${device.toUpperCase()}`));
+    this.connect(hello);
+    requestAnimationFrame((now) => this.frame(now));
+  }
+
+  /** Read a share link: `?scene=<id>` (stored scene, view in `#v=`) or `#s=` (the whole state). */
+  async readLink() {
+    const params = new URLSearchParams(location.search);
+    const hash = new URLSearchParams(location.hash.slice(1));
+    const sceneId = params.get("scene");
+    try {
+      if (hash.get("s")) this.state.fromShared(await decompress(hash.get("s")));
+      if (hash.get("v")) this.state.fromShared({ view: await decompress(hash.get("v")) });
+    } catch (error) {
+      this.showError(`could not read this link: ${error.message}`);
+    }
+    if (sceneId) return { scene_id: sceneId };
+    this.nextSceneEdited = this.state.edited;
+    return { scene: this.sceneMessage(), config: this.configPatch() };
+  }
+
+  sceneMessage() {
+    const s = this.state.settings;
+    if (this.state.edited) {
+      return { kind: "points", x0: this.state.x0, x1: this.state.x1, source: s.source, target: s.target };
+    }
+    return { kind: "preset", source: s.source, target: s.target, n: s.n, seed: s.seed };
+  }
+
+  configPatch() {
+    return Object.fromEntries(CONFIG_KEYS.map((key) => [key, this.state.settings[key]]));
+  }
+
+  async startBackend() {
+    const forced = new URLSearchParams(location.search).get("backend") === "js";
+    try {
+      if (forced) throw new Error("the link asks for the JS backend");
+      this.backend = await createGpuBackend((reason) => this.fallBack(`WebGPU device lost: ${reason}`));
+      this.backendNote = this.backend.adapterName;
+    } catch (error) {
+      this.fallBack(error.message);
+    }
+    this.updateBadges();
+  }
+
+  /** Switch to the JS backend, and say so on the page. */
+  fallBack(reason) {
+    this.backend = new CpuBackend();
+    this.backendNote = reason;
+    const notice = $("notice");
+    notice.textContent = `WebGPU is not available here (${reason}). The particles and the velocity field run in plain JavaScript, with fewer particles.`;
+    notice.hidden = false;
+    const weights = this.roundWeights.get(this.snapshot?.round);
+    if (weights) this.backend.setWeights(weights.weights, weights.net);
+    this.resetParticles();
+    this.updateBadges();
+  }
+
+  connect(hello) {
+    this.connection = new Connection({
+      ready: (m) => this.onReady(m),
+      snapshot: (m) => this.onSnapshot(m),
+      metrics: (m) => this.onMetrics(m.round, m),
+      round_done: (m) => this.onMetrics(m.round, m.metrics),
+      scene: (m) => this.onScene(m.scene),
+      config: (m) => this.onConfig(m.config),
+      error: (m) => this.showError(`server: ${m.message}`),
+      close: () => this.showError("the connection to the server closed; reload the page to start a new session"),
+    });
+    this.connection.open(hello);
+  }
+
+  onReady(message) {
+    this.ready = true;
+    this.limits = message.limits;
+    setPresets(message.presets);
+    $("n").max = String(message.limits.max_points);
+    $("width").max = String(message.limits.max_width);
+    $("depth").max = String(message.limits.max_depth);
+    $("steps").max = String(message.limits.max_solver_steps);
+    this.onConfig(message.config);
+    this.onScene(message.scene);
+    this.nextSceneEdited = true;
+  }
+
+  onScene(scene) {
+    const s = this.state.settings;
+    if (scene.source) s.source = scene.source;
+    if (scene.target) s.target = scene.target;
+    s.n = scene.x0.length;
+    this.state.setPoints(scene.x0, scene.x1, this.nextSceneEdited);
+    this.flow = null;
+    this.compareFlow = null;
+    this.resetParticles();
+    syncControls(this.state);
+    this.dirty = true;
+  }
+
+  onConfig(config) {
+    for (const key of CONFIG_KEYS) if (key in config) this.state.settings[key] = config[key];
+    syncControls(this.state);
+  }
+
+  /** @param {import("./socket.js").Snapshot} snapshot */
+  onSnapshot(snapshot) {
+    const now = performance.now();
+    this.snapshot = snapshot;
+    this.snapshots += 1;
+    const trajectories = snapshot.arrays.trajectories;
+    if (trajectories) {
+      const [rows, n] = trajectories.shape;
+      this.flow = { points: trajectories.data, steps: rows - 1, n, times: Float32Array.from(snapshot.times) };
+    }
+    const weights = snapshot.arrays.weights?.data;
+    if (weights) {
+      this.roundWeights.set(snapshot.round, { weights, net: snapshot.net });
+      this.backend?.setWeights(weights, snapshot.net);
+      this.particlesStale = true;
+    }
+    this.syncRounds(snapshot);
+    const round = this.rounds[snapshot.round];
+    if (snapshot.loss !== null && snapshot.step !== round.lastStep) {
+      round.losses.push(snapshot.loss);
+      if (round.losses.length > 2000) round.losses.splice(0, round.losses.length - 2000);
+      round.lastStep = snapshot.step;
+    }
+    if (snapshot.applied_seq !== null && snapshot.applied_seq !== this.appliedSeq) {
+      this.appliedSeq = snapshot.applied_seq;
+      for (const [seq, sent] of this.sentAt) {
+        if (seq > snapshot.applied_seq) continue;
+        this.lastLatency = now - sent;
+        this.latencies.push(this.lastLatency);
+        this.sentAt.delete(seq);
+      }
+      this.latencies.splice(0, Math.max(0, this.latencies.length - LATENCY_WINDOW));
+    }
+    if (snapshot.state === "idle" && !round.errorVsSteps) this.computeErrorVsSteps(snapshot.round);
+    this.updateBadges();
+    this.renderPanels();
+    this.dirty = true;
+  }
+
+  /** Keep `this.rounds` in step with the snapshot's list (rounds after an edited one are dropped). */
+  syncRounds(snapshot) {
+    const changed = snapshot.rounds.length !== this.rounds.length
+      || snapshot.rounds.some((r, i) => this.rounds[i]?.name !== r.name)
+      || this.shownRound !== snapshot.round;
+    this.rounds.length = Math.min(this.rounds.length, snapshot.rounds.length);
+    snapshot.rounds.forEach((r, i) => {
+      if (!this.rounds[i] || this.rounds[i].name !== r.name) {
+        this.rounds[i] = { index: i, name: r.name, kind: r.kind, losses: [], metrics: null, errorVsSteps: null, lastStep: null };
+      }
+    });
+    for (const index of this.roundWeights.keys()) if (index >= this.rounds.length) this.roundWeights.delete(index);
+    if (this.compared !== null && this.compared >= this.rounds.length) this.compared = null;
+    if (changed) {
+      this.shownRound = snapshot.round;
+      renderRounds(this.rounds, snapshot.round, this.compared);
+    }
+  }
+
+  onMetrics(index, metrics) {
+    const round = this.rounds[index];
+    if (!round || !metrics) return;
+    round.metrics = {
+      crossing: metrics.crossing?.pairs,
+      flowCrossing: metrics.crossing?.flow,
+      cost: metrics.cost?.pairs?.sq,
+      straightness: metrics.straightness?.s_norm,
+      w2: metrics.w2,
+    };
+    this.renderPanels();
+  }
+
+  /** Mean distance of N-step Euler endpoints to the round's own fine-solver endpoints (design.md §6). */
+  computeErrorVsSteps(index) {
+    const round = this.rounds[index];
+    const stored = this.roundWeights.get(index);
+    if (!round || !stored || !this.flow) return;
+    const v = makeVelocity(stored.weights, stored.net);
+    const starts = this.state.x0.slice(0, this.flow.n).map((_, i) => positionAt(this.flow, i, 0));
+    const reference = starts.map((_, i) => positionAt(this.flow, i, 1));
+    const error = ERROR_STEPS.map((steps) => {
+      const traced = traceFlow(v, starts, "euler", steps);
+      return reference.reduce((sum, [x, y], i) => {
+        const [ex, ey] = positionAt(traced, i, 1);
+        return sum + Math.hypot(ex - x, ey - y);
+      }, 0) / reference.length;
+    });
+    round.errorVsSteps = { steps: ERROR_STEPS, error };
+  }
+
+  renderPanels() {
+    const current = this.snapshot?.round ?? 0;
+    drawLoss($("loss-plot"), this.rounds, current);
+    renderMetrics($("metrics").tBodies[0], this.rounds, current);
+    drawErrorVsSteps($("steps-plot"), this.rounds);
+  }
+
+  updateBadges() {
+    if (this.backend) {
+      const note = this.backend.name === "webgpu" ? this.backendNote : "fallback";
+      $("badge-browser").textContent = `browser: ${this.backend.name === "webgpu" ? "WebGPU" : "JS"}${note ? ` (${note})` : ""}`;
+      $("badge-browser").title = this.backendNote;
+    }
+    const p50 = percentile(this.latencies, 0.5);
+    $("badge-latency").textContent = this.lastLatency === null
+      ? "latency: –"
+      : `latency: ${Math.round(this.lastLatency)} ms (p50 ${Math.round(p50)} ms)`;
+    $("badge-fps").textContent = `fps: ${Math.round(this.fps)}`;
+  }
+
+  showError(text) {
+    console.warn(`rftoy: ${text}`);
+    this.errors.push(text);
+    const box = $("error");
+    box.textContent = text;
+    box.hidden = false;
+    clearTimeout(this.errorTimer);
+    this.errorTimer = setTimeout(() => (box.hidden = true), 8000);
+  }
+
+  // ---- input -------------------------------------------------------------------------------------------------
+
+  bindInput() {
+    attachPointer(this.canvases.scene, {
+      view: () => this.view,
+      state: () => this.state,
+      brushing: () => this.brushing,
+      move: (cloud, index, x, y, time) => this.dragMove(cloud, index, x, y, time),
+      dragEnd: (cloud, index, from, to) => this.commit({ kind: "move", cloud, index, from, to: to.map(roundCoord) }),
+      add: (x, y) => this.addPair(x, y),
+      remove: (index) => this.state.count > 1 && this.commit({ kind: "remove", index, x0: this.state.x0[index], x1: this.state.x1[index] }),
+      paint: (points) => this.paint(points),
+      paintPreview: (points) => {
+        this.brushStroke = points;
+        this.dirty = true;
+      },
+      highlight: (hit) => {
+        if (hit?.cloud !== this.highlight?.cloud || hit?.index !== this.highlight?.index) this.dirty = true;
+        this.highlight = hit;
+      },
+    });
+    bindControls(this.state, {
+      setting: (key, value) => this.changeSetting(key, value),
+      viewChanged: () => {
+        this.resetParticles();
+        this.fieldKey = "";
+        this.dirty = true;
+      },
+      scrub: (t) => {
+        this.state.view.t = t;
+        this.state.view.playing = false;
+        syncTime(this.state);
+      },
+      togglePlay: () => {
+        this.state.view.playing = !this.state.view.playing;
+        if (this.state.view.playing && this.state.view.t >= 1) this.state.view.t = 0;
+        syncTime(this.state);
+      },
+      newSeed: () => this.changeSetting("seed", (this.state.settings.seed + 1) % 2 ** 31),
+      brush: (on) => {
+        this.brushing = on;
+        this.brushPoints = [];
+      },
+      reflow: () => this.connection.send({ type: "reflow" }),
+      distill: () => this.connection.send({ type: "distill" }),
+      selectRound: (round) => this.connection.send({ type: "select_round", round }),
+      compare: (round) => this.setCompare(round),
+      share: () => this.share(),
+      undo: () => this.sendEdit(this.state.undo()),
+      redo: () => this.sendEdit(this.state.redo()),
+      export: (format) => this.exportAs(format),
+    });
+  }
+
+  /** A dragged sample moved: redraw at once, send at the next frame (coalesced). */
+  dragMove(cloud, index, x, y, time) {
+    this.state[cloud][index] = [roundCoord(x), roundCoord(y)];
+    this.pendingMoves.set(`${cloud}:${index}`, { cloud, index, x: roundCoord(x), y: roundCoord(y) });
+    this.pendingSince ??= time;
+    this.state.edited = true;
+    this.dirty = true;
+  }
+
+  flushMoves() {
+    if (!this.pendingMoves.size || !this.connection?.isOpen) return;
+    const seq = this.connection.sendEdit({ type: "edit", moves: [...this.pendingMoves.values()] });
+    this.noteSent(seq, this.pendingSince);
+    this.pendingMoves.clear();
+    this.pendingSince = null;
+  }
+
+  noteSent(seq, since = performance.now()) {
+    this.sentAt.set(seq, since);
+    this.lastSentSeq = seq;
+  }
+
+  /** Record a finished edit for undo and send it. */
+  commit(edit) {
+    this.flushMoves();
+    this.sendEdit(this.state.apply(edit), edit.kind === "move");
+  }
+
+  /**
+   * Tell the server about an applied edit.
+   * @param {import("./state.js").Edit | null} edit
+   * @param {boolean} alreadySent a drag whose positions went out while dragging
+   */
+  sendEdit(edit, alreadySent = false) {
+    if (!edit) return;
+    this.dirty = true;
+    if (edit.kind === "move") {
+      if (!alreadySent) {
+        this.noteSent(this.connection.sendEdit({ type: "edit", moves: [{ cloud: edit.cloud, index: edit.index, x: edit.to[0], y: edit.to[1] }] }));
+      }
+      return;
+    }
+    this.flow = null;
+    this.resetParticles();
+    if (edit.kind === "add") this.noteSent(this.connection.sendEdit({ type: "add_pair", x0: edit.x0, x1: edit.x1 }));
+    else this.noteSent(this.connection.sendEdit({ type: "remove_pair", index: edit.index }));
+  }
+
+  /** Click on empty space: a data sample there, paired with noise drawn near a random noise sample. */
+  addPair(x, y) {
+    if (!this.ready || this.state.count >= (this.limits?.max_points ?? Infinity)) return;
+    const [jitter] = normalPoints(1, this.state.count + 7919 * this.particleSeed++);
+    const anchor = this.state.x0[Math.floor(Math.random() * this.state.count)] || [0, 0];
+    const x0 = [roundCoord(anchor[0] + 0.3 * jitter[0]), roundCoord(anchor[1] + 0.3 * jitter[1])];
+    this.commit({ kind: "add", index: this.state.count, x0, x1: [roundCoord(x), roundCoord(y)] });
+  }
+
+  /** A brush stroke: the painted points (all strokes so far) become the data, paired with fresh noise. */
+  paint(points) {
+    this.brushStroke = [];
+    this.brushPoints.push(...points.map((p) => p.map(roundCoord)));
+    const max = this.limits?.max_points ?? 4096;
+    const x1 = this.brushPoints.slice(0, max);
+    if (x1.length < 2) return;
+    const x0 = normalPoints(x1.length, this.state.settings.seed).map((p) => p.map(roundCoord));
+    this.state.settings.target = "gaussian";
+    this.nextSceneEdited = true;
+    this.state.setPoints(x0, x1, true);
+    this.connection.send({ type: "set_scene", scene: { kind: "points", x0, x1, source: "gaussian", target: null } });
+    this.flow = null;
+    this.dirty = true;
+  }
+
+  changeSetting(key, value) {
+    this.state.settings[key] = value;
+    if (["source", "target", "n", "seed"].includes(key)) {
+      this.nextSceneEdited = false;
+      this.state.edited = false;
+      if (key === "seed") this.connection.send({ type: "set_config", config: { seed: value } });
+      this.connection.send({ type: "set_scene", scene: this.sceneMessage() });
+    } else {
+      this.connection.send({ type: "set_config", config: { [key]: value } });
+    }
+    syncControls(this.state);
+  }
+
+  setCompare(round) {
+    this.compared = round;
+    $("canvases").classList.toggle("split", round !== null);
+    this.canvases.compare.hidden = round === null;
+    this.compareFlow = null;
+    this.resize();
+  }
+
+  async share() {
+    const status = $("share-status");
+    try {
+      const shared = this.state.toShared();
+      let url = `${location.origin}${location.pathname}#s=${await compress(shared)}`;
+      if (url.length > MAX_LINK_CHARS) {
+        const id = await saveScene({ kind: "points", x0: this.state.x0, x1: this.state.x1, source: this.state.settings.source, target: this.state.settings.target }, this.configPatch());
+        url = `${location.origin}${location.pathname}?scene=${id}`;
+        if (shared.view) url += `#v=${await compress(shared.view)}`;
+      }
+      this.sharedUrl = url;
+      status.textContent = url;
+      await navigator.clipboard?.writeText(url).then(
+        () => (status.textContent = `copied: ${url}`),
+        () => undefined,
+      );
+    } catch (error) {
+      this.showError(`sharing failed: ${error.message}`);
+    }
+  }
+
+  exportAs(format) {
+    const layers = [this.canvases.particles, this.canvases.scene];
+    if (format === "png") exportPng(layers);
+    else if (format === "webm") exportWebm(layers);
+    else if (format === "json") exportJson(this.state, this.flow);
+    else if (format === "csv") exportCsv(this.state, this.flow);
+    else if (format === "weights") {
+      const stored = this.roundWeights.get(this.snapshot?.round);
+      if (stored) exportWeights(stored.weights, stored.net, this.snapshot.round);
+    }
+  }
+
+  // ---- animation -------------------------------------------------------------------------------------------
+
+  resize() {
+    const dpr = window.devicePixelRatio || 1;
+    for (const canvas of Object.values(this.canvases)) {
+      const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+      const h = Math.max(1, Math.round(canvas.clientHeight * dpr));
+      if (canvas.width !== w || canvas.height !== h) {
+        canvas.width = w;
+        canvas.height = h;
+      }
+    }
+    this.view = new View(this.canvases.scene.width, this.canvases.scene.height, dpr);
+    this.dirty = true;
+    this.renderPanels();
+  }
+
+  particleTarget() {
+    if (!this.backend) return 0;
+    return this.state.view.particles || (this.backend.software ? AUTO_PARTICLES.software : AUTO_PARTICLES.gpu);
+  }
+
+  resetParticles() {
+    if (!this.backend) return;
+    this.backend.setOrigins(particleOrigins(this.state.x0, this.particleTarget(), this.particleSeed));
+    this.particlesStale = true;
+  }
+
+  /**
+   * Bring the particles to the current t: a small step forward, or a fresh trace from t = 0.
+   * @returns {boolean} whether any work was started
+   */
+  advanceParticles(now) {
+    const { t, playing } = this.state.view;
+    const backend = this.backend;
+    if (!this.roundWeights.has(this.snapshot?.round)) return false;
+    if (!backend.idle) return false;
+    const steps = this.state.settings.steps;
+    const retraceDue = !backend.software || now - this.particlesTracedAt > SOFTWARE_RETRACE_MS;
+    if (t < this.lastT || (this.particlesStale && !playing && retraceDue)) {
+      backend.reset();
+      if (backend.software) backend.advect(0, t, Math.max(1, Math.ceil(t * Math.min(steps, SOFTWARE_RETRACE_STEPS))), "euler");
+      else backend.advect(0, t, Math.max(1, Math.ceil(t * steps)), this.state.settings.solver);
+      this.particlesStale = false;
+      this.particlesTracedAt = now;
+    } else if (t > this.lastT) {
+      backend.advect(this.lastT, t, Math.max(1, Math.ceil((t - this.lastT) * steps)), "euler");
+    } else {
+      return false;
+    }
+    this.lastT = t;
+    return true;
+  }
+
+  frame(now) {
+    const elapsed = Math.min(0.1, (now - this.lastFrame) / 1000);
+    this.lastFrame = now;
+    this.frameTimes.push(now);
+    while (this.frameTimes.length && this.frameTimes[0] < now - 1000) this.frameTimes.shift();
+    this.fps = this.frameTimes.length;
+    const view = this.state.view;
+    if (view.playing) {
+      view.t += view.speed * elapsed;
+      if (view.t > 1) {
+        view.t = view.loop ? 0 : 1;
+        view.playing = view.loop;
+      }
+      syncTime(this.state);
+    }
+    this.flushMoves();
+    if (this.backend) {
+      const wanted = this.particleTarget();
+      if (this.backend.particleCount !== wanted && this.state.count) this.resetParticles();
+      const moved = this.advanceParticles(now);
+      if (moved || this.dirty || this.backend.positions !== this.drawnPositions) {
+        this.drawnPositions = this.backend.positions;
+        drawParticles(this.particleCtx, this.view, this.drawnPositions, view.t, view.layers.particles);
+      }
+    }
+    const fieldKey = `${view.t}|${this.snapshots}|${this.view.width}x${this.view.height}`;
+    if (view.field !== "off" && this.fieldKey !== fieldKey && !this.fieldBusy) {
+      this.fieldKey = fieldKey;
+      this.evaluateField(view.t);
+    }
+    if (this.compared !== null && !this.compareFlow) this.traceCompare();
+    if (this.dirty || view.playing) {
+      drawScene(this.ctx, this.view, this.state, this.flow, view.field === "off" ? null : this.field, this.highlight);
+      this.drawBrushPreview();
+      if (this.compared !== null) this.drawCompare();
+      this.dirty = false;
+    }
+    if (this.frameTimes.length % 15 === 0) this.updateBadges();
+    requestAnimationFrame((next) => this.frame(next));
+  }
+
+  async evaluateField(t) {
+    if (!this.backend || !this.roundWeights.has(this.snapshot?.round)) return;
+    this.fieldBusy = true;
+    const bounds = this.view.bounds();
+    const nx = FIELD_COLUMNS;
+    const ny = Math.max(2, Math.round((nx * (bounds[3] - bounds[2])) / (bounds[1] - bounds[0])));
+    const queries = new Float32Array(3 * nx * ny);
+    for (let iy = 0; iy < ny; iy++) {
+      for (let ix = 0; ix < nx; ix++) {
+        const q = 3 * (iy * nx + ix);
+        queries[q] = bounds[0] + (ix / (nx - 1)) * (bounds[1] - bounds[0]);
+        queries[q + 1] = bounds[2] + (iy / (ny - 1)) * (bounds[3] - bounds[2]);
+        queries[q + 2] = t;
+      }
+    }
+    try {
+      this.field = { nx, ny, bounds, v: await this.backend.evaluate(queries) };
+      this.dirty = true;
+    } finally {
+      this.fieldBusy = false;
+    }
+  }
+
+  drawBrushPreview() {
+    const points = [...this.brushPoints, ...this.brushStroke];
+    if (!points.length) return;
+    this.ctx.fillStyle = COLORS.data;
+    for (const [x, y] of points) {
+      this.ctx.fillRect(this.view.px(x) - 2 * this.view.dpr, this.view.py(y) - 2 * this.view.dpr, 4 * this.view.dpr, 4 * this.view.dpr);
+    }
+  }
+
+  /** The compared round's flow, traced in the browser from its stored weights with the current solver. */
+  traceCompare() {
+    const stored = this.roundWeights.get(this.compared);
+    if (!stored) return;
+    const s = this.state.settings;
+    this.compareFlow = traceFlow(makeVelocity(stored.weights, stored.net), this.state.x0, s.solver, s.steps, s.warp_s);
+  }
+
+  drawCompare() {
+    const canvas = this.canvases.compare;
+    const ctx = canvas.getContext("2d");
+    const view = new View(canvas.width, canvas.height, this.view.dpr);
+    const state = { ...this.state, view: { ...this.state.view, field: "off" } };
+    drawScene(ctx, view, state, this.compareFlow, null, null);
+    ctx.fillStyle = "#333";
+    ctx.font = `${13 * view.dpr}px system-ui, sans-serif`;
+    ctx.fillText(`compare: ${this.rounds[this.compared]?.name ?? ""}`, 8 * view.dpr, 18 * view.dpr);
+  }
+
+  // ---- test hook ---------------------------------------------------------------------------------------------
+
+  /** The read-only summary behind `window.rftoy` (documented in docs/web.md). */
+  summary() {
+    const current = this.snapshot ? this.rounds[this.snapshot.round] : null;
+    return {
+      ready: this.ready,
+      backend: this.backend?.name ?? null,
+      backendNote: this.backendNote,
+      fps: this.fps,
+      n: this.state.count,
+      particles: this.backend?.particleCount ?? 0,
+      round: this.snapshot?.round ?? null,
+      rounds: this.rounds.map((r) => r.name),
+      trainingState: this.snapshot?.state ?? null,
+      step: this.snapshot?.step ?? null,
+      loss: this.snapshot?.loss ?? null,
+      snapshots: this.snapshots,
+      sentSeq: this.lastSentSeq,
+      appliedSeq: this.appliedSeq,
+      crossing: current?.metrics?.crossing ?? null,
+      crossings: this.rounds.map((r) => r.metrics?.crossing ?? null),
+      latency: {
+        last: this.lastLatency,
+        p50: percentile(this.latencies, 0.5),
+        p95: percentile(this.latencies, 0.95),
+        count: this.latencies.length,
+      },
+      t: this.state.view.t,
+      playing: this.state.view.playing,
+      settings: { ...this.state.settings },
+      undo: this.state.undoStack.length,
+      redo: this.state.redoStack.length,
+      errors: [...this.errors],
+      sharedUrl: this.sharedUrl ?? null,
+    };
+  }
+}
+
+const app = new App();
+
+/**
+ * Run the page's MLP forward pass on given weights, for the parity test: `backend` "js" uses cpu.js, "webgpu"
+ * shaders/ on a separate compute-only WebGPU device (the page's own weights are left alone).
+ */
+let parityGpu = null;
+async function forward(weights, net, queries, backend) {
+  const w = Float32Array.from(weights);
+  const q = Float32Array.from(queries);
+  if (backend === "js") {
+    const cpu = new CpuBackend();
+    cpu.setWeights(w, net);
+    return Array.from(cpu.evaluateNow(q));
+  }
+  parityGpu ??= await createGpuBackend(() => (parityGpu = null));
+  parityGpu.setWeights(w, net);
+  return Array.from(await parityGpu.evaluate(q));
+}
+
+window.rftoy = Object.freeze({
+  get summary() {
+    return app.summary();
+  },
+  /** x0 and x1 as [x, y] lists (copies). */
+  points: () => ({ x0: app.state.x0.map((p) => [...p]), x1: app.state.x1.map((p) => [...p]) }),
+  /** The drawn trajectory of sample i ([x, y] per solver time), or null while none matches the scene. */
+  trajectory: (i) => (app.flow && app.flow.n === app.state.count && i < app.flow.n ? trajectoryOf(app.flow, i) : null),
+  /** Where sample `index` of `cloud` ("x0" | "x1") is drawn, in page CSS pixels (for driving the pointer). */
+  pointOnPage: (cloud, index) => {
+    const rect = app.canvases.scene.getBoundingClientRect();
+    const [x, y] = app.view.toCss(...app.state[cloud][index]);
+    return { x: rect.left + x, y: rect.top + y };
+  },
+  forward,
+});
+
+app.start();

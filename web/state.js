@@ -1,0 +1,216 @@
+// The one state object of the page: training settings, view settings and the scene's points, with undo /
+// redo of point edits and (de)serialization for share links.
+
+/**
+ * Defaults of every setting; a share link stores the settings that differ from these. Names follow the
+ * server's config (docs/protocol.md); `seed` seeds both the scene's samples and the net.
+ */
+export const DEFAULT_SETTINGS = Object.freeze({
+  source: "gaussian",
+  target: "moons",
+  n: 64,
+  seed: 0,
+  width: 64,
+  depth: 3,
+  activation: "gelu",
+  lr: 0.005,
+  time_sampling: "uniform",
+  warp_s: 1,
+  solver: "rk4",
+  steps: 16,
+  mode: "pairs",
+});
+
+/** Defaults of the view (what is drawn and how time moves); shared too. */
+export const DEFAULT_VIEW = Object.freeze({
+  t: 0,
+  speed: 0.25,
+  playing: true,
+  loop: true,
+  /** dense particles; 0 is automatic (many on WebGPU, fewer in plain JS) */
+  particles: 0,
+  field: "arrows",
+  layers: Object.freeze({
+    pairs: true,
+    trajectories: true,
+    moving: true,
+    endpoints: true,
+    newPairs: false,
+    particles: true,
+    samples: true,
+  }),
+});
+
+/** Decimal places kept for edited coordinates, so that a shared scene restores exactly. */
+const COORD_DECIMALS = 4;
+
+export function roundCoord(v) {
+  const f = 10 ** COORD_DECIMALS;
+  return Math.round(v * f) / f;
+}
+
+/**
+ * @typedef {[number, number]} Point
+ * @typedef {{kind: "move", cloud: "x0" | "x1", index: number, from: Point, to: Point}
+ *   | {kind: "add", index: number, x0: Point, x1: Point}
+ *   | {kind: "remove", index: number, x0: Point, x1: Point}} Edit
+ *   One undoable change of the scene's points.
+ */
+
+export class SceneState {
+  constructor() {
+    this.settings = { ...DEFAULT_SETTINGS };
+    this.view = { ...DEFAULT_VIEW, layers: { ...DEFAULT_VIEW.layers } };
+    /** @type {Point[]} noise samples */
+    this.x0 = [];
+    /** @type {Point[]} data samples, paired i ↔ i with x0 */
+    this.x1 = [];
+    /** true once the user moved, added, removed or drew points (the link must then carry them) */
+    this.edited = false;
+    /** @type {Edit[]} */
+    this.undoStack = [];
+    /** @type {Edit[]} */
+    this.redoStack = [];
+  }
+
+  get count() {
+    return this.x0.length;
+  }
+
+  /** Replace the points (from the server or a link); clears the edit history. */
+  setPoints(x0, x1, edited) {
+    this.x0 = x0.map((p) => [p[0], p[1]]);
+    this.x1 = x1.map((p) => [p[0], p[1]]);
+    this.edited = edited;
+    this.undoStack = [];
+    this.redoStack = [];
+  }
+
+  /**
+   * Apply a new edit and record it for undo; an `add` always appends (as the server does).
+   * @returns {Edit} the edit as applied
+   */
+  apply(edit) {
+    const applied = edit.kind === "add" ? { ...edit, index: this.count } : edit;
+    this.applyRaw(applied);
+    this.undoStack.push(applied);
+    this.redoStack = [];
+    this.edited = true;
+    return applied;
+  }
+
+  /** @returns {Edit | null} the edit that undid the last one (to send to the server), or null */
+  undo() {
+    return this.replay(this.undoStack, this.redoStack);
+  }
+
+  /** @returns {Edit | null} the edit that redid the last undone one, or null */
+  redo() {
+    return this.replay(this.redoStack, this.undoStack);
+  }
+
+  replay(from, to) {
+    const edit = from.pop();
+    if (!edit) return null;
+    const applied = inverse(edit, this.count);
+    this.applyRaw(applied);
+    to.push(inverse(applied, this.count));
+    this.edited = true;
+    return applied;
+  }
+
+  /** @param {Edit} edit */
+  applyRaw(edit) {
+    if (edit.kind === "move") {
+      this[edit.cloud][edit.index] = [...edit.to];
+    } else if (edit.kind === "add") {
+      this.x0.splice(edit.index, 0, [...edit.x0]);
+      this.x1.splice(edit.index, 0, [...edit.x1]);
+    } else {
+      this.x0.splice(edit.index, 1);
+      this.x1.splice(edit.index, 1);
+    }
+  }
+
+  /** The shareable part of the state as a plain object (only non-default settings; points if edited). */
+  toShared() {
+    const shared = { v: 1, settings: diff(this.settings, DEFAULT_SETTINGS) };
+    const view = diff({ ...this.view, layers: undefined, playing: undefined }, DEFAULT_VIEW);
+    const layers = diff(this.view.layers, DEFAULT_VIEW.layers);
+    if (Object.keys(layers).length) view.layers = layers;
+    if (Object.keys(view).length) shared.view = view;
+    if (this.edited) {
+      shared.x0 = this.x0.map((p) => p.map(roundCoord));
+      shared.x1 = this.x1.map((p) => p.map(roundCoord));
+    }
+    return shared;
+  }
+
+  /** Restore settings, view and (if present) points from `toShared()`'s output. */
+  fromShared(shared) {
+    this.settings = { ...DEFAULT_SETTINGS, ...pick(shared.settings || {}, DEFAULT_SETTINGS) };
+    const view = shared.view || {};
+    this.view = {
+      ...DEFAULT_VIEW,
+      ...pick(view, DEFAULT_VIEW),
+      layers: { ...DEFAULT_VIEW.layers, ...pick(view.layers || {}, DEFAULT_VIEW.layers) },
+    };
+    if (Array.isArray(shared.x0) && Array.isArray(shared.x1) && shared.x0.length === shared.x1.length) {
+      this.setPoints(shared.x0, shared.x1, true);
+    }
+  }
+}
+
+/**
+ * The edit that undoes `edit`; re-adding a removed pair appends it, so its index becomes `count`.
+ * @param {Edit} edit
+ * @param {number} count pairs in the scene before the inverse is applied
+ */
+function inverse(edit, count) {
+  if (edit.kind === "move") return { ...edit, from: edit.to, to: edit.from };
+  if (edit.kind === "add") return { ...edit, kind: "remove" };
+  return { ...edit, kind: "add", index: count };
+}
+
+function diff(values, defaults) {
+  const out = {};
+  for (const key of Object.keys(defaults)) {
+    if (values[key] !== undefined && typeof values[key] !== "object" && values[key] !== defaults[key]) {
+      out[key] = values[key];
+    }
+  }
+  return out;
+}
+
+/** Keep only known keys whose type matches the default's. */
+function pick(values, defaults) {
+  const out = {};
+  for (const key of Object.keys(defaults)) {
+    if (key in values && typeof values[key] === typeof defaults[key] && typeof values[key] !== "object") {
+      out[key] = values[key];
+    }
+  }
+  return out;
+}
+
+function toBase64Url(bytes) {
+  let text = "";
+  for (const b of bytes) text += String.fromCharCode(b);
+  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text) {
+  const raw = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(raw, (c) => c.charCodeAt(0));
+}
+
+/** JSON → deflate-raw → base64url, for the `#s=` link form. */
+export async function compress(value) {
+  const stream = new Blob([JSON.stringify(value)]).stream().pipeThrough(new CompressionStream("deflate-raw"));
+  return toBase64Url(new Uint8Array(await new Response(stream).arrayBuffer()));
+}
+
+export async function decompress(text) {
+  const stream = new Blob([fromBase64Url(text)]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+  return JSON.parse(await new Response(stream).text());
+}
