@@ -190,8 +190,8 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
         pass
     finally:
         if session is not None:
-            hub.sessions.pop(session.id, None)
             await session.close()
+            hub.sessions.pop(session.id, None)
         sender.cancel()
         hub.connections -= 1
 
@@ -271,7 +271,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scene = validate_scene(raw.scene, settings)
             config = validate_patch(raw.config or {}, settings).apply(Config())
         except ValidationError as error:
-            raise HTTPException(422, error.errors(include_url=False, include_input=False)) from None
+            problems = [{"loc": list(e["loc"]), "msg": e["msg"].removeprefix("Value error, ")}
+                        for e in error.errors(include_url=False)]
+            raise HTTPException(422, problems) from None
         x0, x1, source, target = materialize(scene)
         points = points_scene(x0.tolist(), x1.tolist(), source, target)
         return {"id": hub.store.save({"scene": points, "config": config.model_dump()})}

@@ -18,7 +18,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -166,8 +166,10 @@ def _metrics(job: ChunkJob, pairs_x1: torch.Tensor, trajectory: Trajectory) -> d
     return result
 
 
-def run_chunk(job: ChunkJob) -> ChunkResult:
-    """Worker thread: refresh stale teacher targets, train until the deadline (or convergence), then trace."""
+def run_chunk(job: ChunkJob) -> ChunkResult | None:
+    """Worker thread: refresh stale teacher targets, train until the deadline (or convergence), then trace.
+
+    Returns None when the session closed meanwhile (its `stop` flag is checked between steps)."""
     round_ = job.round
     x0 = job.x0.to(job.device)
     targets = None
@@ -186,6 +188,8 @@ def run_chunk(job: ChunkJob) -> ChunkResult:
             if trainer.converged or time.perf_counter() >= job.deadline:
                 break
         del trainer.losses[:-LOSS_HISTORY]
+    if job.stop.is_set():
+        return None
     trajectory = _trajectory(round_, x0, job.config)
     converged_now = trainer.converged and not was_converged
     meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
@@ -229,6 +233,7 @@ class Session:
         self._wake.set()
         self._stop = threading.Event()
         self._task: asyncio.Task[None] | None = None
+        self._chunk: Future[ChunkResult | None] | None = None
 
     # Lifecycle.
 
@@ -236,12 +241,15 @@ class Session:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"session-{self.id}")
 
     async def close(self) -> None:
-        """Stop training: the running chunk sees the stop flag at its next step; the task is cancelled."""
+        """Stop training and return once no thread works for this session (a running chunk stops at its next
+        step)."""
         self._stop.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._chunk is not None and not self._chunk.done():
+            await asyncio.wrap_future(self._chunk)
 
     @property
     def task(self) -> asyncio.Task[None] | None:
@@ -468,8 +476,10 @@ class Session:
                 job = self._next_job(loop)
                 if job is None:
                     continue
-                result = await loop.run_in_executor(self._pool, run_chunk, job)
-                self._finish(job, result)
+                self._chunk = self._pool.submit(run_chunk, job)
+                result = await asyncio.wrap_future(self._chunk)
+                if result is not None:
+                    self._finish(job, result)
 
     def _next_job(self, loop: asyncio.AbstractEventLoop) -> ChunkJob | None:
         """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""

@@ -1,0 +1,157 @@
+"""Every kind of bad input gets an error naming the problem; the state and the connection survive."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from conftest import SMALL_NET, LiveServer, wait_until
+from live_client import LiveClient
+from websockets.exceptions import ConnectionClosed
+
+SCENE = {"kind": "preset", "n": 8, "seed": 2}
+
+
+async def _expect_error(client: LiveClient, message: dict | str | bytes, code: str, words: str) -> dict:
+    await client.ws.send(message if isinstance(message, str | bytes) else json.dumps(message))
+    error = await client.wait("error")
+    assert error["code"] == code, error
+    assert words in error["message"], error
+    return error
+
+
+BAD_AFTER_HELLO = [
+    ("{not json", "bad_json", "not valid JSON"),
+    ("[1, 2]", "bad_json", "JSON object"),
+    ({"type": "teleport"}, "unknown_type", "'teleport'"),
+    ({"seq": 1}, "unknown_type", "None"),
+    ({"type": "hello", "protocol": 1}, "state", "already said hello"),
+    ('{"type": "edit", "seq": 1, "moves": [{"cloud": "x0", "index": 0, "x": NaN, "y": 0}]}', "invalid",
+     "not a finite number"),
+    ('{"type": "edit", "seq": 1, "moves": [{"cloud": "x0", "index": 0, "x": Infinity, "y": 0}]}', "invalid",
+     "not a finite number"),
+    ({"type": "edit", "seq": 1, "moves": [{"cloud": "x0", "index": 0, "x": 1e6, "y": 0}]}, "invalid",
+     "outside ±100"),
+    ({"type": "edit", "seq": 1, "moves": [{"cloud": "x2", "index": 0, "x": 0, "y": 0}]}, "invalid", "cloud"),
+    ({"type": "edit", "seq": 1, "moves": [{"cloud": "x0", "index": 8, "x": 0, "y": 0}]}, "invalid",
+     "out of range"),
+    ({"type": "edit", "seq": 1, "moves": []}, "invalid", "moves"),
+    ({"type": "edit", "moves": [{"cloud": "x0", "index": 0, "x": 0, "y": 0}]}, "invalid", "seq"),
+    ({"type": "add_pair", "seq": 2, "x0": [0, 0], "x1": [1e9, 0]}, "invalid", "outside"),
+    ({"type": "remove_pair", "seq": 3, "index": 99}, "invalid", "out of range"),
+    ({"type": "set_scene", "scene": {"kind": "preset", "n": 100000}}, "invalid", "over the limit of 512"),
+    ({"type": "set_scene", "scene": {"kind": "preset", "source": "unicorn"}}, "invalid", "unknown preset"),
+    ({"type": "set_scene", "scene": {"kind": "points", "x0": [[0, 0]] * 513, "x1": [[1, 1]] * 513}}, "invalid",
+     "1 to 512"),
+    ({"type": "set_scene", "scene": {"kind": "points", "x0": [[0, 0]], "x1": [[1, 1], [2, 2]]}}, "invalid",
+     "pair i ↔ i"),
+    ({"type": "set_scene", "scene": {"kind": "points", "x0": [[0, 0, 0]], "x1": [[1, 1]]}}, "invalid", "x0"),
+    ({"type": "set_config", "config": {"width": 1000}}, "invalid", "width = 1000 is over the limit of 256"),
+    ({"type": "set_config", "config": {"depth": 7}}, "invalid", "depth = 7 is over the limit of 6"),
+    ({"type": "set_config", "config": {"steps": 201}}, "invalid", "steps = 201 is over the limit of 200"),
+    ({"type": "set_config", "config": {"lr": -1}}, "invalid", "lr"),
+    ({"type": "set_config", "config": {"activation": "swish"}}, "invalid", "activation"),
+    ({"type": "set_config", "config": {"colour": "red"}}, "invalid", "colour"),
+    ({"type": "select_round", "round": 3}, "invalid", "no round 3"),
+    ({"type": "distill", "extra": 1}, "invalid", "extra"),
+    (b"\x00\x01binary", "binary", "binary frames"),
+]
+
+
+def test_every_bad_message_gets_an_error_and_changes_nothing(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await _expect_error(client, {"type": "edit", "seq": 0, "moves": [{"cloud": "x0", "index": 0, "x": 0,
+                                                                          "y": 0}]}, "state", "send hello before")
+        await _expect_error(client, {"type": "hello", "protocol": 2}, "version", "version 2 is not supported")
+        await _expect_error(client, {"type": "hello", "protocol": 1, "scene_id": "nope"}, "not_found", "'nope'")
+        ready = await client.hello(scene=SCENE, config=SMALL_NET)
+        session = live.hub.sessions[ready["session_id"]]
+        await client.send({"type": "pause"})
+        await client.snapshot_where(lambda s: s.meta["state"] == "paused")
+        x0, x1, config = session.x0.clone(), session.x1.clone(), session.config
+        for message, code, words in BAD_AFTER_HELLO:
+            error = await _expect_error(client, message, code, words)
+            if isinstance(message, dict) and "seq" in message:
+                assert error["seq"] == message["seq"]
+        assert session.config == config and len(session.rounds) == 1
+        assert session.x0.equal(x0) and session.x1.equal(x1)
+        await client.send({"type": "ping", "nonce": 1})
+        assert (await client.wait("pong"))["nonce"] == 1
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_online_mode_needs_presets(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.hello(scene={"kind": "points", "x0": [[0, 0], [1, 0]], "x1": [[0, 1], [1, 1]]}, config=SMALL_NET)
+        await _expect_error(client, {"type": "set_config", "config": {"mode": "online"}}, "invalid",
+                            "online mode samples fresh pairs")
+        await client.send({"type": "set_scene", "scene": SCENE})
+        await client.wait("scene")
+        await client.send({"type": "set_config", "config": {"mode": "online"}})
+        assert (await client.wait("config"))["config"]["mode"] == "online"
+        await client.send({"type": "set_scene", "scene": {"kind": "points", "x0": [[0, 0]], "x1": [[1, 1]]}})
+        assert (await client.wait("config"))["config"]["mode"] == "pairs"
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_oversize_message_closes_with_1009(launch) -> None:
+    live = launch(max_message_bytes=4096)
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.hello(scene=SCENE, config=SMALL_NET)
+        await client.send({"type": "set_scene", "scene": {"kind": "points", "x0": [[0.5, 0.5]] * 300,
+                                                          "x1": [[1.5, 1.5]] * 300}})
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await client.next()
+        assert closed.value.rcvd.code == 1009
+
+    asyncio.run(scenario())
+    wait_until(lambda: live.hub.sessions == {} and live.hub.connections == 0)
+
+
+def test_flood_closes_with_1008(launch) -> None:
+    live = launch(max_messages_per_second=20)
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        for nonce in range(60):
+            await client.send({"type": "ping", "nonce": nonce})
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await client.next()
+        assert closed.value.rcvd.code == 1008 and "flood" in closed.value.rcvd.reason
+
+    asyncio.run(scenario())
+
+
+def test_too_many_sessions_are_refused_politely(launch) -> None:
+    live = launch(max_sessions=1)
+
+    async def scenario() -> None:
+        first = await LiveClient.open(live.ws_url)
+        await first.hello(scene=SCENE, config=SMALL_NET)
+        second = await LiveClient.open(live.ws_url)
+        error = await second.wait("error")
+        assert error["code"] == "server_full" and "1 sessions" in error["message"]
+        with pytest.raises(ConnectionClosed) as closed:
+            await second.next()
+        assert closed.value.rcvd.code == 1013
+        await first.close()
+        for _ in range(100):
+            if live.hub.connections == 0:
+                break
+            await asyncio.sleep(0.02)
+        third = await LiveClient.open(live.ws_url)
+        await third.hello(scene=SCENE, config=SMALL_NET)
+        await third.close()
+
+    asyncio.run(scenario())

@@ -1,0 +1,156 @@
+"""Scene and config changes, pairs added and removed, pause/resume/reset, isolation and disconnect cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import numpy as np
+from conftest import SMALL_NET, LiveServer
+from live_client import LiveClient
+
+SCENE = {"kind": "preset", "source": "gaussian", "target": "circle", "n": 16, "seed": 4}
+
+
+async def _eventually(test, timeout: float = 2.0) -> None:
+    """Wait for a server-side condition, checking every 20 ms."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not test():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+def test_set_scene_and_set_config(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.hello(scene=SCENE, config=SMALL_NET)
+        await client.wait("snapshot")
+        await client.send({"type": "set_scene", "scene": {"kind": "preset", "target": "heart", "n": 10, "seed": 9}})
+        scene = (await client.wait("scene"))["scene"]
+        assert scene["kind"] == "points" and len(scene["x1"]) == 10 and scene["target"] == "heart"
+        snapshot = await client.snapshot_where(lambda s: s.meta["n"] == 10)
+        np.testing.assert_allclose(snapshot.trajectories[0], np.array(scene["x0"], dtype=np.float32))
+        await client.send({"type": "set_config", "config": {"steps": 5, "solver": "euler"}})
+        config = (await client.wait("config"))["config"]
+        assert config["steps"] == 5 and config["width"] == 16
+        euler = await client.snapshot_where(lambda s: s.meta["solver"]["steps"] == 5)
+        assert euler.trajectories.shape == (6, 10, 2) and euler.meta["solver"]["method"] == "euler"
+        step = euler.meta["step"]
+        await client.send({"type": "set_config", "config": {"lr": 0.02, "batch": 4}})
+        await client.wait("config")
+        assert (await client.snapshot_where(lambda s: s.meta["step"] > step)).meta["round"] == 0
+        await client.send({"type": "set_config", "config": {"width": 8, "activation": "tanh"}})
+        await client.wait("config")
+        fresh = await client.snapshot_where(lambda s: s.meta["net"]["width"] == 8)
+        assert fresh.meta["net"]["activation"] == "tanh" and fresh.meta["step"] < step + 1000
+        assert fresh.weights.shape == (3 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2,)
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_add_and_remove_pairs(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config=SMALL_NET)
+        x0 = np.array(ready["scene"]["x0"], dtype=np.float32)
+        await client.send({"type": "add_pair", "seq": 1, "x0": [0.5, 0.25], "x1": [-2.0, 2.0]})
+        added = await client.snapshot_where(lambda s: s.meta["applied_seq"] == 1)
+        assert added.meta["n"] == 17
+        np.testing.assert_allclose(added.trajectories[0, 16], [0.5, 0.25])
+        await client.send({"type": "remove_pair", "seq": 2, "index": 0})
+        await client.send({"type": "edit", "seq": 3, "moves": [{"cloud": "x0", "index": 15, "x": 1.0, "y": 1.0}]})
+        removed = await client.snapshot_where(lambda s: s.meta["applied_seq"] == 3)
+        assert removed.meta["n"] == 16
+        np.testing.assert_allclose(removed.trajectories[0, :14], x0[1:15])
+        np.testing.assert_allclose(removed.trajectories[0, 15], [1.0, 1.0])
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_pairs_change_under_a_reflow_round(live: LiveServer) -> None:
+    """Round 1 trains on (x0, z1 of round 0): moving or adding an x0 re-traces the teacher for that point."""
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.hello(scene=SCENE, config=SMALL_NET)
+        await client.send({"type": "reflow"})
+        await client.snapshot_where(lambda s: s.meta["round"] == 1)
+        session = next(iter(live.hub.sessions.values()))
+        await client.send({"type": "add_pair", "seq": 1, "x0": [0.1, 0.1], "x1": [2.0, 0.0]})
+        await client.send({"type": "edit", "seq": 2, "moves": [{"cloud": "x0", "index": 2, "x": -1.0, "y": 0.5}]})
+        await client.snapshot_where(lambda s: s.meta["applied_seq"] == 2 and s.meta["round"] == 1)
+        round1 = session.rounds[1]
+        assert len(round1.targets) == 17 and not round1.stale.any()
+        teacher = session.rounds[0].model
+        from rftoy.flow import flow_endpoints
+
+        expected = flow_endpoints(teacher, session.x0[[2, 16]], live.settings.teacher_steps)
+        np.testing.assert_allclose(round1.targets[[2, 16]].numpy(), expected.numpy(), atol=1e-5)
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_pause_resume_and_reset(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config=SMALL_NET)
+        session = live.hub.sessions[ready["session_id"]]
+        await client.send({"type": "pause"})
+        paused = await client.snapshot_where(lambda s: s.meta["state"] == "paused")
+        await client.send({"type": "ping"})
+        await client.wait("pong")
+        assert session.rounds[0].trainer.steps_done == paused.meta["step"]
+        await client.send({"type": "resume"})
+        resumed = await client.snapshot_where(lambda s: s.meta["step"] > paused.meta["step"])
+        assert resumed.meta["state"] in ("training", "idle")
+        await client.send({"type": "reflow"})
+        await client.snapshot_where(lambda s: s.meta["round"] == 1)
+        await client.send({"type": "reset"})
+        reset = await client.snapshot_where(lambda s: len(s.meta["rounds"]) == 1)
+        assert reset.meta["round"] == 0 and reset.meta["step"] < resumed.meta["step"] + 1000
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_two_sessions_are_isolated(live: LiveServer) -> None:
+    async def scenario() -> None:
+        a, b = await LiveClient.open(live.ws_url), await LiveClient.open(live.ws_url)
+        ready_a = await a.hello(scene=SCENE, config=SMALL_NET)
+        ready_b = await b.hello(scene=SCENE, config={"width": 8, "depth": 1})
+        assert ready_a["session_id"] != ready_b["session_id"]
+        await a.send({"type": "edit", "seq": 5, "moves": [{"cloud": "x0", "index": 0, "x": 3.0, "y": 3.0}]})
+        await a.send({"type": "reflow"})
+        moved = await a.snapshot_where(lambda s: s.meta["applied_seq"] == 5 and s.meta["round"] == 1)
+        np.testing.assert_allclose(moved.trajectories[0, 0], [3.0, 3.0])
+        other = await b.snapshot_where(lambda s: s.meta["seq"] >= 3)
+        assert other.meta["applied_seq"] is None and len(other.meta["rounds"]) == 1
+        assert other.meta["net"]["width"] == 8
+        np.testing.assert_allclose(other.trajectories[0, 0], ready_b["scene"]["x0"][0])
+        await a.close()
+        await b.close()
+
+    asyncio.run(scenario())
+
+
+def test_disconnect_stops_training_and_leaks_nothing(live: LiveServer) -> None:
+    async def scenario() -> None:
+        baseline = threading.active_count()
+        for _ in range(3):
+            client = await LiveClient.open(live.ws_url)
+            ready = await client.hello(scene=SCENE, config=SMALL_NET)
+            session = live.hub.sessions[ready["session_id"]]
+            await client.wait("snapshot")
+            await client.close()
+            await _eventually(lambda s=session: s.task.done() and s.id not in live.hub.sessions, timeout=1.0)
+            steps = session.rounds[0].trainer.steps_done
+            await asyncio.sleep(0.1)
+            assert session.rounds[0].trainer.steps_done == steps
+        assert live.hub.connections == 0
+        assert threading.active_count() <= baseline + live.settings.train_workers
+
+    asyncio.run(scenario())
