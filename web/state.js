@@ -101,21 +101,22 @@ export class SceneState {
 
   /** @returns {Edit | null} the edit that undid the last one (to send to the server), or null */
   undo() {
-    return this.replay(this.undoStack, this.redoStack);
-  }
-
-  /** @returns {Edit | null} the edit that redid the last undone one, or null */
-  redo() {
-    return this.replay(this.redoStack, this.undoStack);
-  }
-
-  replay(from, to) {
-    const edit = from.pop();
+    const edit = this.undoStack.pop();
     if (!edit) return null;
     const applied = inverse(edit, this.count);
     this.applyRaw(applied);
-    to.push(inverse(applied, this.count));
+    this.redoStack.push(inverse(applied, this.count));
     this.edited = true;
+    return applied;
+  }
+
+  /** @returns {Edit | null} the edit redone (to send to the server), or null */
+  redo() {
+    const edit = this.redoStack.pop();
+    if (!edit) return null;
+    const applied = edit.kind === "add" ? { ...edit, index: this.count } : edit;
+    this.applyRaw(applied);
+    this.undoStack.push(applied);
     return applied;
   }
 

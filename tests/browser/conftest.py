@@ -16,10 +16,11 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
+from browser_page import PageWatch  # noqa: E402  (after the skip: it needs playwright)
+
 CHROMIUM = Path(os.environ.get("RFTOY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 if not CHROMIUM.exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (set RFTOY_CHROMIUM)", allow_module_level=True)
@@ -91,30 +92,6 @@ def browser_gpu(playwright: playwright_api.Playwright) -> Iterator[playwright_ap
     browser = launch(playwright, webgpu=True)
     yield browser
     browser.close()
-
-
-class PageWatch:
-    """A page plus the console errors and page errors it produced."""
-
-    def __init__(self, page: playwright_api.Page) -> None:
-        self.page = page
-        self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-    def open(self, url: str) -> None:
-        """Load `url` and wait for the first snapshot."""
-        self.page.goto(url)
-        self.page.wait_for_function("window.rftoy && window.rftoy.summary.snapshots > 0", timeout=20_000)
-
-    def summary(self) -> dict:
-        return self.page.evaluate("window.rftoy.summary")
-
-    def screenshot(self, name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path))
-        return path
 
 
 @pytest.fixture

@@ -1,0 +1,148 @@
+"""The page in real Chromium against the real server: loading, dragging, reflow, share links, touch and undo."""
+
+from __future__ import annotations
+
+import time
+
+from browser_page import PageWatch
+from playwright.sync_api import Browser, Page
+
+DRAG_DEADLINE_MS = 2000
+
+
+def drag(page: Page, cloud: str, index: int, dx: float, dy: float) -> dict:
+    """Press on a sample, move it by (dx, dy) CSS pixels and keep holding; returns where it started."""
+    start = page.evaluate("([c, i]) => window.rftoy.pointOnPage(c, i)", [cloud, index])
+    page.mouse.move(start["x"], start["y"])
+    page.mouse.down()
+    page.mouse.move(start["x"] + dx, start["y"] + dy, steps=6)
+    return start
+
+
+def wait_trajectory_starts_at(page: Page, index: int, point: list[float], timeout: float) -> None:
+    """Until the drawn trajectory of sample `index` starts at `point` (the server has traced the moved x0)."""
+    page.wait_for_function(
+        """([i, p]) => {
+            const path = window.rftoy.trajectory(i);
+            return path !== null && Math.hypot(path[0][0] - p[0], path[0][1] - p[1]) < 1e-3;
+        }""",
+        arg=[index, point], timeout=timeout)
+
+
+def test_page_loads_and_draws_without_console_errors(js_page: PageWatch, server: str) -> None:
+    js_page.open(server)
+    js_page.page.wait_for_function("window.rftoy.trajectory(0) !== null && window.rftoy.summary.crossing !== null")
+    summary = js_page.summary()
+    assert summary["backend"] == "js"
+    assert summary["n"] == summary["settings"]["n"] == 64
+    assert js_page.page.locator("#notice").is_visible(), "the JS fallback must say so on the page"
+    assert "WebGPU" in js_page.page.locator("#notice").inner_text()
+    js_page.screenshot("01-loaded-js-fallback")
+    assert js_page.errors == []
+
+
+def test_drag_moves_the_trajectory_and_undo_restores(js_page: PageWatch, server: str) -> None:
+    js_page.open(server)
+    page = js_page.page
+    page.wait_for_function("window.rftoy.trajectory(5) !== null")
+    before = page.evaluate("window.rftoy.points().x0[5]")
+    old_path = page.evaluate("window.rftoy.trajectory(5)")
+    drag(page, "x0", 5, 60, -40)
+    moved = page.evaluate("window.rftoy.points().x0[5]")
+    assert moved != before
+    started = time.monotonic()
+    wait_trajectory_starts_at(page, 5, moved, DRAG_DEADLINE_MS)
+    elapsed = time.monotonic() - started
+    js_page.screenshot("02-dragging-noise-point")
+    page.mouse.up()
+    new_path = page.evaluate("window.rftoy.trajectory(5)")
+    assert new_path != old_path
+    assert elapsed < DRAG_DEADLINE_MS / 1000
+    assert page.evaluate("window.rftoy.summary.latency.count") >= 1
+
+    page.keyboard.press("Control+z")
+    assert page.evaluate("window.rftoy.points().x0[5]") == before
+    wait_trajectory_starts_at(page, 5, before, 5000)
+    assert page.evaluate("window.rftoy.summary.redo") == 1
+    page.keyboard.press("Control+Shift+z")
+    assert page.evaluate("window.rftoy.points().x0[5]") != before
+    assert js_page.errors == []
+
+
+def test_reflow_lowers_the_crossing_shown(js_page: PageWatch, server: str) -> None:
+    js_page.open(server)
+    page = js_page.page
+    page.wait_for_function("window.rftoy.summary.crossings[0] !== null")
+    page.click("#reflow")
+    page.wait_for_function("window.rftoy.summary.round === 1 && window.rftoy.summary.crossings[1] !== null",
+                           timeout=20_000)
+    crossings = page.evaluate("window.rftoy.summary.crossings")
+    assert crossings[1] < crossings[0]
+    shown = [float(page.locator(f'td[data-crossing="{i}"]').inner_text()) for i in (0, 1)]
+    assert shown[1] < shown[0]
+    assert page.locator("#rounds button").count() == 2
+    page.wait_for_function("window.rftoy.trajectory(0) !== null")
+    js_page.screenshot("03-after-reflow")
+    assert js_page.errors == []
+
+
+def test_share_link_restores_points_and_settings(browser_js: Browser, js_page: PageWatch, server: str) -> None:
+    js_page.open(server)
+    page = js_page.page
+    page.select_option("#solver", "euler")
+    page.fill("#steps", "8")
+    page.locator("#steps").dispatch_event("change")
+    page.select_option("#field", "streamlines")
+    page.wait_for_function("window.rftoy.trajectory(2) !== null")
+    drag(page, "x1", 2, -50, 30)
+    page.mouse.up()
+    page.click("#share")
+    page.wait_for_function("window.rftoy.summary.sharedUrl !== null")
+    url = page.evaluate("window.rftoy.summary.sharedUrl")
+    points = page.evaluate("window.rftoy.points()")
+    settings = page.evaluate("window.rftoy.summary.settings")
+
+    context = browser_js.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        fresh = PageWatch(context.new_page())
+        fresh.open(url)
+        fresh.page.wait_for_function("window.rftoy.trajectory(0) !== null")
+        restored = fresh.page.evaluate("window.rftoy.points()")
+        assert fresh.summary()["settings"] == settings
+        assert fresh.page.locator("#field").input_value() == "streamlines"
+        for cloud in ("x0", "x1"):
+            assert len(restored[cloud]) == len(points[cloud])
+            for a, b in zip(restored[cloud], points[cloud], strict=True):
+                assert abs(a[0] - b[0]) < 1e-4 and abs(a[1] - b[1]) < 1e-4
+        fresh.screenshot("04-restored-from-link")
+        assert fresh.errors == []
+    finally:
+        context.close()
+
+
+def test_touch_drag_moves_a_point(browser_js: Browser, server: str) -> None:
+    context = browser_js.new_context(viewport={"width": 412, "height": 860}, has_touch=True, is_mobile=True,
+                                     device_scale_factor=2)
+    try:
+        watch = PageWatch(context.new_page())
+        watch.open(server)
+        page = watch.page
+        page.wait_for_function("window.rftoy.trajectory(7) !== null")
+        before = page.evaluate("window.rftoy.points().x1[7]")
+        start = page.evaluate("window.rftoy.pointOnPage('x1', 7)")
+        cdp = context.new_cdp_session(page)
+        x, y = start["x"], start["y"]
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for k in range(1, 7):
+            touch = {"x": x - 5 * k, "y": y + 6 * k}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [touch]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        after = page.evaluate("window.rftoy.points().x1[7]")
+        assert after != before
+        page.wait_for_function("window.rftoy.summary.appliedSeq !== null && "
+                               "window.rftoy.summary.appliedSeq >= window.rftoy.summary.sentSeq")
+        assert page.evaluate("window.rftoy.summary.undo") == 1
+        watch.screenshot("05-touch-phone")
+        assert watch.errors == []
+    finally:
+        context.close()
