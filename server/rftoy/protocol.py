@@ -144,7 +144,7 @@ class Config(Strict):
     time_sampling: Literal["uniform", "warp", "logit-normal"] = "uniform"
     warp_s: float = Field(1.0, ge=0, le=1.5)
     mode: Literal["pairs", "online"] = "pairs"
-    solver: Literal["euler", "midpoint", "rk4"] = "rk4"
+    solver: Literal["euler", "midpoint", "rk4"] = "midpoint"
     steps: int = Field(16, ge=1)
 
 

@@ -109,17 +109,22 @@ class Snapshot:
 
 @dataclass
 class ChunkJob:
-    """What one worker-thread call needs; built under the lock, so nothing in it changes while it runs."""
+    """What one worker-thread call needs; built under the lock, so nothing in it changes while it runs.
+
+    A chunk that starts with freshly applied edits (`fresh`) always ends in a snapshot; any other training
+    chunk stops early, without a snapshot, as soon as an edit arrives (`edited`), so the edit is applied at once.
+    """
 
     round: Round
     x0: torch.Tensor
     x1: torch.Tensor
     config: Config
     train: bool
+    fresh: bool
     deadline: float
-    want_metrics: bool
     meta: dict[str, Any]
     stop: threading.Event
+    edited: threading.Event
     teacher_steps: int
     metrics_max_points: int
     device: torch.device
@@ -127,8 +132,9 @@ class ChunkJob:
 
 @dataclass
 class ChunkResult:
-    snapshot: Snapshot
-    metrics: dict[str, Any] | None
+    snapshot: Snapshot | None
+    trajectory: Trajectory | None
+    pairs_x1: torch.Tensor
     converged_now: bool
     targets: torch.Tensor | None
 
@@ -148,26 +154,28 @@ def _trajectory(round_: Round, x0: torch.Tensor, config: Config) -> Trajectory:
     return solve(round_.model, x0, config.steps, config.solver, config.warp_s)
 
 
-def _metrics(job: ChunkJob, pairs_x1: torch.Tensor, trajectory: Trajectory) -> dict[str, Any]:
+def measure(job: ChunkJob, result: ChunkResult) -> dict[str, Any]:
+    """Worker thread: the metrics message body of a chunk's round, pairing and trajectories."""
+    trajectory, pairs_x1 = result.trajectory, result.pairs_x1
     x0, z1 = trajectory.points[0], trajectory.end
     pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
     flow_sq, flow_abs = metrics.transport_cost(x0, z1)
-    result: dict[str, Any] = {
+    found: dict[str, Any] = {
         "crossing": {"pairs": metrics.crossing_fraction(x0, pairs_x1), "flow": metrics.crossing_fraction(x0, z1)},
         "cost": {"pairs": {"sq": pairs_sq, "abs": pairs_abs}, "flow": {"sq": flow_sq, "abs": flow_abs}},
         "straightness": None, "w2": None, "energy": None}
     if job.round.kind == "rf":
         s, s_norm = metrics.straightness(job.round.model, trajectory)
-        result["straightness"] = {"s": s, "s_norm": s_norm}
+        found["straightness"] = {"s": s, "s_norm": s_norm}
     if len(x0) <= job.metrics_max_points:
         target = job.x1.to(z1.device)
-        result["w2"] = metrics.wasserstein2(z1, target)
-        result["energy"] = metrics.energy_distance(z1, target)
-    return result
+        found["w2"] = metrics.wasserstein2(z1, target)
+        found["energy"] = metrics.energy_distance(z1, target)
+    return found
 
 
 def run_chunk(job: ChunkJob) -> ChunkResult | None:
-    """Worker thread: refresh stale teacher targets, train until the deadline (or convergence), then trace.
+    """Worker thread: refresh stale teacher targets, train until the deadline, convergence or an edit, then trace.
 
     Returns None when the session closed meanwhile (its `stop` flag is checked between steps)."""
     round_ = job.round
@@ -181,25 +189,30 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
     pairs_x1 = pairs_x1.to(job.device)
     trainer = round_.trainer
     was_converged = trainer.converged
+    interrupted = False
     if job.train:
         sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.gen)
         while not job.stop.is_set():
             trainer.step(*sampler(job.config.batch))
             if trainer.converged or time.perf_counter() >= job.deadline:
                 break
+            if not job.fresh and job.edited.is_set():
+                interrupted = True
+                break
         del trainer.losses[:-LOSS_HISTORY]
     if job.stop.is_set():
         return None
+    if interrupted:
+        return ChunkResult(None, None, pairs_x1, False, targets)
     trajectory = _trajectory(round_, x0, job.config)
-    converged_now = trainer.converged and not was_converged
     meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
                 times=trajectory.times.tolist(), n=len(x0))
     arrays = [(FrameKind.WEIGHTS, export_weights(round_.model).numpy()),
               (FrameKind.TRAJECTORIES, trajectory.points.cpu().numpy()),
               (FrameKind.ENDPOINTS, trajectory.end.cpu().numpy())]
     meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
-    found = _metrics(job, pairs_x1, trajectory) if job.want_metrics or converged_now else None
-    return ChunkResult(Snapshot(meta, arrays), found, converged_now, targets)
+    converged_now = trainer.converged and not was_converged
+    return ChunkResult(Snapshot(meta, arrays), trajectory, pairs_x1, converged_now, targets)
 
 
 class Session:
@@ -228,6 +241,7 @@ class Session:
         self._snapshot_seq = 0
         self._last_snapshot_at = -math.inf
         self._last_metrics_at = -math.inf
+        self._edited = threading.Event()
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._wake.set()
@@ -310,6 +324,7 @@ class Session:
             pending.ops.append(message)
             pending.n -= 1
         pending.seq = message.seq if pending.seq is None else max(pending.seq, message.seq)
+        self._edited.set()
         self._wake.set()
 
     def _check_pending_room(self, message: Edit | AddPair | RemovePair) -> None:
@@ -321,6 +336,7 @@ class Session:
         x0, x1, source, target = materialize(message.scene)
         self.x0, self.x1, self.source, self.target = x0, x1, source, target
         self._pending = PendingOps(n=len(x0), seq=self._pending.seq)
+        self._edited.clear()
         if self.config.mode == "online" and not self._has_presets():
             self.config = self.config.model_copy(update={"mode": "pairs"})
             self._send({"type": "config", "config": self.config.model_dump()})
@@ -449,6 +465,7 @@ class Session:
         self.x0, self.x1 = x0, x1
         self.applied_seq = pending.seq
         self._pending = PendingOps(n=len(x0), seq=pending.seq)
+        self._edited.clear()
         return True
 
     def _wants_training(self) -> bool:
@@ -468,20 +485,30 @@ class Session:
     # The training loop.
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             await self._wake.wait()
             async with self._lock:
                 self._wake.clear()
-                job = self._next_job(loop)
+                job = self._next_job()
                 if job is None:
                     continue
-                self._chunk = self._pool.submit(run_chunk, job)
-                result = await asyncio.wrap_future(self._chunk)
-                if result is not None:
-                    self._finish(job, result)
+                result = await self._in_thread(run_chunk, job)
+                if result is None:
+                    continue
+                self._finish(job, result)
+                if result.snapshot is not None and (result.converged_now or self._metrics_due()):
+                    self._last_metrics_at = time.perf_counter()
+                    self._report(job, result, await self._in_thread(measure, job, result))
 
-    def _next_job(self, loop: asyncio.AbstractEventLoop) -> ChunkJob | None:
+    async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run `fn` on the shared training pool; `close` waits for it, as threads cannot be cancelled."""
+        self._chunk = self._pool.submit(fn, *args)
+        return await asyncio.wrap_future(self._chunk)
+
+    def _metrics_due(self) -> bool:
+        return time.perf_counter() - self._last_metrics_at >= self.settings.metrics_interval_s
+
+    def _next_job(self) -> ChunkJob | None:
         """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""
         edited = self._apply_pending()
         if edited and not self.paused:
@@ -493,41 +520,44 @@ class Session:
         next_allowed = self._last_snapshot_at + 1.0 / self.settings.snapshot_hz
         if not train and now < next_allowed:
             self._snapshot_due = True
-            loop.call_later(next_allowed - now, self._wake.set)
+            asyncio.get_running_loop().call_later(next_allowed - now, self._wake.set)
             return None
         self._snapshot_due = False
         if train:
             del self.rounds[self.selected + 1:]
         round_ = self.rounds[self.selected]
         round_.sampler = self._online_sampler(round_)
-        self._snapshot_seq += 1
-        meta = {"type": "snapshot", "seq": self._snapshot_seq, "round": self.selected,
-                "applied_seq": self.applied_seq, "state": "training" if train else self.state,
+        meta = {"type": "snapshot", "round": self.selected, "applied_seq": self.applied_seq,
                 "net": {"width": self.config.width, "depth": self.config.depth, "activation": self.config.activation,
                         "parameters": round_.model.shape.parameter_count()},
                 "solver": ({"method": "euler", "steps": 1, "warp_s": 1.0} if round_.kind == "distill" else
                            {"method": self.config.solver, "steps": self.config.steps, "warp_s": self.config.warp_s})}
-        deadline = max(now + self.settings.chunk_ms / 1000, next_allowed)
-        want_metrics = now - self._last_metrics_at >= self.settings.metrics_interval_s
-        return ChunkJob(round_, self.x0, self.x1, self.config, train, deadline, want_metrics, meta, self._stop,
-                        self.settings.teacher_steps, self.settings.metrics_max_points, self.device)
+        chunk_ms = self.settings.edit_chunk_ms if edited else self.settings.chunk_ms
+        deadline = max(now + chunk_ms / 1000, next_allowed)
+        return ChunkJob(round_, self.x0, self.x1, self.config, train, edited, deadline, meta, self._stop,
+                        self._edited, self.settings.teacher_steps, self.settings.metrics_max_points, self.device)
 
     def _finish(self, job: ChunkJob, result: ChunkResult) -> None:
         round_ = job.round
         if result.targets is not None:
             round_.targets = result.targets
             round_.stale = torch.zeros(len(result.targets), dtype=torch.bool)
+        if self._wants_training():
+            self._wake.set()
+        if result.snapshot is None:
+            return
         meta = result.snapshot.meta
+        self._snapshot_seq += 1
+        meta["seq"] = self._snapshot_seq
         meta["state"] = self.state
         meta["rounds"] = [dict(r.summary(), index=i) for i, r in enumerate(self.rounds)]
         self._last_snapshot_at = time.perf_counter()
         self._offer(result.snapshot)
-        if result.metrics is not None:
-            self._last_metrics_at = self._last_snapshot_at
-            body = {"round": job.meta["round"], "step": meta["step"], "loss": meta["loss"], **result.metrics}
-            self._send({"type": "metrics", **body})
-            if result.converged_now:
-                self._send({"type": "round_done", "round": job.meta["round"], "kind": round_.kind,
-                            "name": round_.name, "step": meta["step"], "metrics": body})
-        if self._wants_training():
-            self._wake.set()
+
+    def _report(self, job: ChunkJob, result: ChunkResult, found: dict[str, Any]) -> None:
+        meta = result.snapshot.meta
+        body = {"round": meta["round"], "step": meta["step"], "loss": meta["loss"], **found}
+        self._send({"type": "metrics", **body})
+        if result.converged_now:
+            self._send({"type": "round_done", "round": meta["round"], "kind": job.round.kind,
+                        "name": job.round.name, "step": meta["step"], "metrics": body})

@@ -6,7 +6,7 @@ import asyncio
 
 import numpy as np
 from conftest import SMALL_NET, LiveServer
-from live_client import LiveClient
+from live_client import LiveClient, Snapshot
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 1}
 
@@ -87,9 +87,16 @@ def test_edits_are_coalesced_newest_position_wins(live: LiveServer) -> None:
 def test_goes_idle_after_convergence_and_wakes_on_edit(live: LiveServer) -> None:
     async def scenario() -> None:
         client, _ = await _open(live)
-        done = await client.wait("round_done", timeout=30)
+        done, idle, final_metrics = None, None, None
+        while done is None or idle is None or final_metrics is None:
+            message = await client.next(timeout=30)
+            if isinstance(message, Snapshot):
+                idle = message if message.meta["state"] == "idle" else idle
+            elif message.get("type") == "round_done":
+                done = message
+            elif message.get("type") == "metrics" and done is not None and message["step"] == done["step"]:
+                final_metrics = message
         assert done["round"] == 0 and done["name"] == "1-RF" and "crossing" in done["metrics"]
-        idle = await client.snapshot_where(lambda s: s.meta["state"] == "idle")
         session = next(iter(live.hub.sessions.values()))
         steps = session.rounds[0].trainer.steps_done
         assert idle.meta["step"] == steps
