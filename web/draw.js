@@ -9,7 +9,7 @@ export const COLORS = Object.freeze({
   newPair: "#009E73",
   trajectory: "rgba(86, 180, 233, 0.75)",
   pair: "rgba(120, 120, 120, 0.55)",
-  field: "rgba(0, 158, 115, 0.55)",
+  field: "rgba(0, 158, 115, 0.35)",
   moving: "#111111",
   highlight: "#CC79A7",
 });

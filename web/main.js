@@ -19,8 +19,9 @@ const $ = (id) => document.getElementById(id);
 const AUTO_PARTICLES = { gpu: 20000, software: 1500 };
 /** Field grid columns (rows follow the canvas's aspect). */
 const FIELD_COLUMNS = 25;
-/** Euler steps of the error-vs-steps panel. */
+/** Euler steps of the error-vs-steps panel, and how often it is recomputed while a round trains. */
 const ERROR_STEPS = [1, 2, 4, 8, 16, 32];
+const ERROR_EVERY_MS = 3000;
 /** Links longer than this are stored on the server instead of carried in the URL. */
 const MAX_LINK_CHARS = 1800;
 /** Latency samples kept for the median and 95th percentile. */
@@ -88,6 +89,8 @@ class App {
     this.dirty = true;
     this.frameTimes = [];
     this.fps = 0;
+    /** times of particle updates (positions advanced) in the last second */
+    this.particleTimes = [];
     this.lastFrame = performance.now();
     this.errors = [];
   }
@@ -235,7 +238,12 @@ class App {
       }
       this.latencies.splice(0, Math.max(0, this.latencies.length - LATENCY_WINDOW));
     }
-    if (snapshot.state === "idle" && !round.errorVsSteps) this.computeErrorVsSteps(snapshot.round);
+    const settled = snapshot.state !== "training" && round.errorStep !== snapshot.step;
+    if (settled || now - (round.errorAt ?? 0) > ERROR_EVERY_MS) {
+      round.errorAt = now;
+      round.errorStep = snapshot.step;
+      this.computeErrorVsSteps(snapshot.round);
+    }
     this.updateBadges();
     this.renderPanels();
     this.dirty = true;
@@ -576,7 +584,10 @@ class App {
       const wanted = this.particleTarget();
       if (this.backend.particleCount !== wanted && this.state.count) this.resetParticles();
       const moved = this.advanceParticles(now);
-      if (moved || this.dirty || this.backend.positions !== this.drawnPositions) {
+      const updated = this.backend.positions !== this.drawnPositions || (moved && this.backend.name === "js");
+      if (updated) this.particleTimes.push(now);
+      while (this.particleTimes.length && this.particleTimes[0] < now - 1000) this.particleTimes.shift();
+      if (updated || this.dirty) {
         this.drawnPositions = this.backend.positions;
         drawParticles(this.particleCtx, this.view, this.drawnPositions, view.t, view.layers.particles);
       }
@@ -658,6 +669,7 @@ class App {
       backend: this.backend?.name ?? null,
       backendNote: this.backendNote,
       fps: this.fps,
+      particleFps: this.particleTimes.length,
       n: this.state.count,
       particles: this.backend?.particleCount ?? 0,
       round: this.snapshot?.round ?? null,
