@@ -32,6 +32,8 @@ const LATENCY_WINDOW = 50;
  */
 const SOFTWARE_RETRACE_MS = 1000;
 const SOFTWARE_RETRACE_STEPS = 8;
+/** The target's name in the controls once the user has painted it (not a server preset). */
+const DRAWN_TARGET = "drawn";
 const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "solver", "steps"];
 
 function percentile(values, q) {
@@ -126,7 +128,8 @@ class App {
   sceneMessage() {
     const s = this.state.settings;
     if (this.state.edited) {
-      return { kind: "points", x0: this.state.x0, x1: this.state.x1, source: s.source, target: s.target };
+      const preset = (name) => (name === DRAWN_TARGET ? null : name);
+      return { kind: "points", x0: this.state.x0, x1: this.state.x1, source: preset(s.source), target: preset(s.target) };
     }
     return { kind: "preset", source: s.source, target: s.target, n: s.n, seed: s.seed };
   }
@@ -184,7 +187,6 @@ class App {
     $("steps").max = String(message.limits.max_solver_steps);
     this.onConfig(message.config);
     this.onScene(message.scene);
-    this.nextSceneEdited = true;
   }
 
   onScene(scene) {
@@ -285,7 +287,7 @@ class App {
   computeErrorVsSteps(index) {
     const round = this.rounds[index];
     const stored = this.roundWeights.get(index);
-    if (!round || !stored || !this.flow) return;
+    if (!round || round.kind !== "rf" || !stored || !this.flow) return;
     const v = makeVelocity(stored.weights, stored.net);
     const starts = this.state.x0.slice(0, this.flow.n).map((_, i) => positionAt(this.flow, i, 0));
     const reference = starts.map((_, i) => positionAt(this.flow, i, 1));
@@ -448,7 +450,8 @@ class App {
     const x1 = this.brushPoints.slice(0, max);
     if (x1.length < 2) return;
     const x0 = normalPoints(x1.length, this.state.settings.seed).map((p) => p.map(roundCoord));
-    this.state.settings.target = "gaussian";
+    this.state.settings.source = "gaussian";
+    this.state.settings.target = DRAWN_TARGET;
     this.nextSceneEdited = true;
     this.state.setPoints(x0, x1, true);
     this.connection.send({ type: "set_scene", scene: { kind: "points", x0, x1, source: "gaussian", target: null } });
@@ -483,7 +486,7 @@ class App {
       const shared = this.state.toShared();
       let url = `${location.origin}${location.pathname}#s=${await compress(shared)}`;
       if (url.length > MAX_LINK_CHARS) {
-        const id = await saveScene({ kind: "points", x0: this.state.x0, x1: this.state.x1, source: this.state.settings.source, target: this.state.settings.target }, this.configPatch());
+        const id = await saveScene({ ...this.sceneMessage(), kind: "points" }, this.configPatch());
         url = `${location.origin}${location.pathname}?scene=${id}`;
         if (shared.view) url += `#v=${await compress(shared.view)}`;
       }

@@ -93,7 +93,7 @@ export function drawLoss(canvas, rounds, current) {
     ys: smooth(r.losses),
     width: r.index === current ? 2 : 1,
   }));
-  logPlot(canvas, series, { xLabel: "training chunks", empty: "the loss appears while training…" });
+  logPlot(canvas, series, { xLabel: "snapshots (smoothed minibatch loss)", empty: "the loss appears while training…" });
 }
 
 /** Exponential moving average, so the noisy mini-batch loss reads as a curve. */
@@ -112,7 +112,7 @@ export function drawErrorVsSteps(canvas, rounds) {
   const series = rounds
     .filter((r) => r.errorVsSteps)
     .map((r) => ({ color: ROUND_COLORS[r.index % ROUND_COLORS.length], xs: r.errorVsSteps.steps, ys: r.errorVsSteps.error }));
-  logPlot(canvas, series, { logX: true, xLabel: "Euler steps 1…32 (log x) → mean distance to the RK4 endpoint", empty: "computed while the round trains…" });
+  logPlot(canvas, series, { logX: true, xLabel: "Euler steps 1…32 → mean distance to endpoint", empty: "computed while the round trains…" });
 }
 
 function fmt(v, digits = 3) {
@@ -126,9 +126,8 @@ export function renderMetrics(tbody, rounds, current) {
       const row = document.createElement("tr");
       if (r.index === current) row.style.fontWeight = "600";
       const m = r.metrics || {};
-      const loss = r.losses.length ? r.losses[r.losses.length - 1] : undefined;
       const crossing = typeof m.crossing === "number" ? (100 * m.crossing).toFixed(1) : "–";
-      for (const [i, text] of [r.name, crossing, fmt(m.cost), fmt(m.straightness), fmt(loss)].entries()) {
+      for (const [i, text] of [r.name, crossing, fmt(m.cost), fmt(m.straightness)].entries()) {
         const cell = document.createElement("td");
         cell.textContent = text;
         if (i === 0) cell.style.color = ROUND_COLORS[r.index % ROUND_COLORS.length];

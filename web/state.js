@@ -16,7 +16,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   lr: 0.005,
   time_sampling: "uniform",
   warp_s: 1,
-  solver: "rk4",
+  solver: "midpoint",
   steps: 16,
   mode: "pairs",
 });
