@@ -22,6 +22,8 @@ const FIELD_COLUMNS = 25;
 /** Euler steps of the error-vs-steps panel, and how often it is recomputed while a round trains. */
 const ERROR_STEPS = [1, 2, 4, 8, 16, 32];
 const ERROR_EVERY_MS = 3000;
+/** Samples used for error vs. steps (the first ones), to keep it cheap on large scenes. */
+const ERROR_MAX_SAMPLES = 256;
 /** Links longer than this are stored on the server instead of carried in the URL. */
 const MAX_LINK_CHARS = 1800;
 /** Latency samples kept for the median and 95th percentile. */
@@ -289,7 +291,8 @@ class App {
     const stored = this.roundWeights.get(index);
     if (!round || round.kind !== "rf" || !stored || !this.flow) return;
     const v = makeVelocity(stored.weights, stored.net);
-    const starts = this.state.x0.slice(0, this.flow.n).map((_, i) => positionAt(this.flow, i, 0));
+    const count = Math.min(this.flow.n, ERROR_MAX_SAMPLES);
+    const starts = Array.from({ length: count }, (_, i) => positionAt(this.flow, i, 0));
     const reference = starts.map((_, i) => positionAt(this.flow, i, 1));
     const error = ERROR_STEPS.map((steps) => {
       const traced = traceFlow(v, starts, "euler", steps);
