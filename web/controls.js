@@ -17,7 +17,7 @@ const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
  * @property {(on: boolean) => void} brush
  * @property {() => void} reflow
  * @property {() => void} distill
- * @property {(round: number) => void} selectRound
+ * @property {(round: number | "random") => void} selectRound a round's tab, or the random pairing's
  * @property {(round: number | null) => void} compare
  * @property {() => void} share
  * @property {() => void} undo
@@ -88,7 +88,7 @@ export function bindControls(state, actions) {
   $("help-button").addEventListener("click", () => $("help").showModal());
   $("rounds").addEventListener("click", (event) => {
     const round = event.target.closest("button")?.dataset.round;
-    if (round !== undefined) actions.selectRound(Number(round));
+    if (round !== undefined) actions.selectRound(round === "random" ? "random" : Number(round));
   });
   bindKeyboard(state, actions);
 }
@@ -154,19 +154,22 @@ export function syncTime(state) {
 }
 
 /**
- * The round tabs and the compare list.
+ * The round tabs (the random pairing first) and the compare list.
  * @param {{index: number, name: string}[]} rounds
- * @param {number} current
+ * @param {number | "random"} current
  * @param {number | null} compared
  */
 export function renderRounds(rounds, current, compared) {
+  const tabs = [{ key: "random", name: "random", title: "the random pairing (x0, x1) and its straight, crossing paths" },
+    ...rounds.map((r) => ({ key: String(r.index), name: r.name, title: `round ${r.index}` }))];
   $("rounds").replaceChildren(
-    ...rounds.map((r) => {
+    ...tabs.map(({ key, name, title }) => {
       const tab = document.createElement("button");
       tab.type = "button";
-      tab.dataset.round = String(r.index);
-      tab.textContent = r.name;
-      tab.setAttribute("aria-selected", String(r.index === current));
+      tab.dataset.round = key;
+      tab.textContent = name;
+      tab.title = title;
+      tab.setAttribute("aria-selected", String(key === String(current)));
       return tab;
     }),
   );

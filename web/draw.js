@@ -32,6 +32,17 @@ export function positionAt(flow, i, t) {
   return [points[a] + s * (points[b] - points[a]), points[a + 1] + s * (points[b + 1] - points[a + 1])];
 }
 
+/** The random pairing's own paths: straight lines x_t = (1 − t)·x0 + t·x1 (what 1-RF is trained on). */
+export function straightFlow(x0, x1) {
+  const n = x0.length;
+  const points = new Float32Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    points.set(x0[i], 2 * i);
+    points.set(x1[i], 2 * (n + i));
+  }
+  return { points, steps: 1, n, times: new Float32Array([0, 1]) };
+}
+
 /** The whole trajectory of sample i as [x, y] pairs. */
 export function trajectoryOf(flow, i) {
   const out = [];

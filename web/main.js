@@ -3,7 +3,7 @@
 
 import { bindControls, renderRounds, setPresets, syncControls, syncTime } from "./controls.js";
 import { CpuBackend, makeVelocity, traceFlow } from "./cpu.js";
-import { COLORS, drawParticles, drawScene, positionAt, trajectoryOf } from "./draw.js";
+import { COLORS, drawParticles, drawScene, positionAt, straightFlow, trajectoryOf } from "./draw.js";
 import { exportCsv, exportJson, exportPng, exportWebm, exportWeights } from "./export.js";
 import { createGpuBackend } from "./gpu.js";
 import { drawErrorVsSteps, drawLoss, renderMetrics } from "./plots.js";
@@ -66,6 +66,10 @@ class App {
     this.rounds = [];
     /** weights and net of the latest snapshot of each round, by round index */
     this.roundWeights = new Map();
+    /** the round whose snapshots are shown, and whether the "random" tab hides them behind the random pairing */
+    this.shownRound = null;
+    this.randomView = false;
+    /** the round drawn beside the shown one (compare), and its flow traced in JS */
     this.compared = null;
     this.compareFlow = null;
     this.field = null;
@@ -268,7 +272,7 @@ class App {
     if (this.compared !== null && this.compared >= this.rounds.length) this.compared = null;
     if (changed) {
       this.shownRound = snapshot.round;
-      renderRounds(this.rounds, snapshot.round, this.compared);
+      renderRounds(this.rounds, this.randomView ? "random" : snapshot.round, this.compared);
     }
   }
 
@@ -379,7 +383,7 @@ class App {
       },
       reflow: () => this.connection.send({ type: "reflow" }),
       distill: () => this.connection.send({ type: "distill" }),
-      selectRound: (round) => this.connection.send({ type: "select_round", round }),
+      selectRound: (round) => this.selectRound(round),
       compare: (round) => this.setCompare(round),
       share: () => this.share(),
       undo: () => this.sendEdit(this.state.undo()),
@@ -473,6 +477,14 @@ class App {
       this.connection.send({ type: "set_config", config: { [key]: value } });
     }
     syncControls(this.state);
+  }
+
+  /** Show a round (the server sends its snapshots), or the random pairing drawn as straight paths. */
+  selectRound(round) {
+    this.randomView = round === "random";
+    if (!this.randomView && round !== this.snapshot?.round) this.connection.send({ type: "select_round", round });
+    renderRounds(this.rounds, this.randomView ? "random" : this.shownRound, this.compared);
+    this.dirty = true;
   }
 
   setCompare(round) {
@@ -595,7 +607,7 @@ class App {
       while (this.particleTimes.length && this.particleTimes[0] < now - 1000) this.particleTimes.shift();
       if (updated || this.dirty) {
         this.drawnPositions = this.backend.positions;
-        drawParticles(this.particleCtx, this.view, this.drawnPositions, view.t, view.layers.particles);
+        drawParticles(this.particleCtx, this.view, this.drawnPositions, view.t, view.layers.particles && !this.randomView);
       }
     }
     const fieldKey = `${view.t}|${this.snapshots}|${this.view.width}x${this.view.height}`;
@@ -605,7 +617,9 @@ class App {
     }
     if (this.compared !== null && !this.compareFlow) this.traceCompare();
     if (this.dirty || view.playing) {
-      drawScene(this.ctx, this.view, this.state, this.flow, view.field === "off" ? null : this.field, this.highlight);
+      const flow = this.randomView ? straightFlow(this.state.x0, this.state.x1) : this.flow;
+      const field = view.field === "off" || this.randomView ? null : this.field;
+      drawScene(this.ctx, this.view, this.state, flow, field, this.highlight);
       this.drawBrushPreview();
       if (this.compared !== null) this.drawCompare();
       this.dirty = false;

@@ -45,12 +45,4 @@ export class View {
     const hy = this.cy / this.scale;
     return [-hx, hx, -hy, hy];
   }
-
-  /** Clip space = world · scale + offset, for the WebGPU particle shader. */
-  clipTransform() {
-    return {
-      scale: [(2 * this.scale) / this.width, (2 * this.scale) / this.height],
-      offset: [0, 0],
-    };
-  }
 }
