@@ -66,6 +66,15 @@ def test_drag_moves_the_trajectory_and_undo_restores(js_page: PageWatch, server:
     assert page.evaluate("window.rftoy.summary.redo") == 1
     page.keyboard.press("Control+Shift+z")
     assert page.evaluate("window.rftoy.points().x0[5]") != before
+
+    n = page.evaluate("window.rftoy.summary.n")
+    box = page.locator("#scene").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 40, box["y"] + 40)
+    page.wait_for_function(f"window.rftoy.summary.n === {n + 1} && window.rftoy.trajectory({n}) !== null")
+    added = page.evaluate(f"window.rftoy.pointOnPage('x1', {n})")
+    page.mouse.dblclick(added["x"], added["y"])
+    page.wait_for_function(f"window.rftoy.summary.n === {n} && window.rftoy.trajectory(0) !== null")
     assert js_page.errors == []
 
 
