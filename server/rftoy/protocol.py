@@ -145,7 +145,7 @@ class Config(Strict):
     warp_s: float = Field(1.0, ge=0, le=1.5)
     mode: Literal["pairs", "online"] = "pairs"
     solver: Literal["euler", "midpoint", "rk4"] = "midpoint"
-    steps: int = Field(16, ge=1)
+    steps: int = Field(12, ge=1)
 
 
 NET_FIELDS = frozenset({"width", "depth", "activation", "seed"})

@@ -137,6 +137,7 @@ class ChunkResult:
     pairs_x1: torch.Tensor
     converged_now: bool
     targets: torch.Tensor | None
+    solve_s: float
 
 
 @dataclass
@@ -203,8 +204,10 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
     if job.stop.is_set():
         return None
     if interrupted:
-        return ChunkResult(None, None, pairs_x1, False, targets)
+        return ChunkResult(None, None, pairs_x1, False, targets, 0.0)
+    started = time.perf_counter()
     trajectory = _trajectory(round_, x0, job.config)
+    solve_s = time.perf_counter() - started
     meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
                 times=trajectory.times.tolist(), n=len(x0))
     arrays = [(FrameKind.WEIGHTS, export_weights(round_.model).numpy()),
@@ -212,7 +215,7 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
               (FrameKind.ENDPOINTS, trajectory.end.cpu().numpy())]
     meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
     converged_now = trainer.converged and not was_converged
-    return ChunkResult(Snapshot(meta, arrays), trajectory, pairs_x1, converged_now, targets)
+    return ChunkResult(Snapshot(meta, arrays), trajectory, pairs_x1, converged_now, targets, solve_s)
 
 
 class Session:
@@ -241,6 +244,7 @@ class Session:
         self._snapshot_seq = 0
         self._last_snapshot_at = -math.inf
         self._last_metrics_at = -math.inf
+        self._solve_s = 0.0
         self._edited = threading.Event()
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -506,7 +510,10 @@ class Session:
         return await asyncio.wrap_future(self._chunk)
 
     def _metrics_due(self) -> bool:
-        return time.perf_counter() - self._last_metrics_at >= self.settings.metrics_interval_s
+        """Metrics wait while an edit is pending (a drag), but never more than four intervals."""
+        since = time.perf_counter() - self._last_metrics_at
+        interval = self.settings.metrics_interval_s
+        return since >= 4 * interval or (since >= interval and not self._edited.is_set())
 
     def _next_job(self) -> ChunkJob | None:
         """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""
@@ -533,7 +540,7 @@ class Session:
                 "solver": ({"method": "euler", "steps": 1, "warp_s": 1.0} if round_.kind == "distill" else
                            {"method": self.config.solver, "steps": self.config.steps, "warp_s": self.config.warp_s})}
         chunk_ms = self.settings.edit_chunk_ms if edited else self.settings.chunk_ms
-        deadline = max(now + chunk_ms / 1000, next_allowed)
+        deadline = max(now + chunk_ms / 1000, next_allowed - self._solve_s)
         return ChunkJob(round_, self.x0, self.x1, self.config, train, edited, deadline, meta, self._stop,
                         self._edited, self.settings.teacher_steps, self.settings.metrics_max_points, self.device)
 
@@ -552,6 +559,7 @@ class Session:
         meta["state"] = self.state
         meta["rounds"] = [dict(r.summary(), index=i) for i, r in enumerate(self.rounds)]
         self._last_snapshot_at = time.perf_counter()
+        self._solve_s = 0.8 * self._solve_s + 0.2 * result.solve_s
         self._offer(result.snapshot)
 
     def _report(self, job: ChunkJob, result: ChunkResult, found: dict[str, Any]) -> None:

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     metrics_max_points: int = Field(512, ge=2, description="W2 and energy distance only up to this many pairs")
     metrics_interval_s: float = Field(0.5, gt=0, description="seconds between metrics messages while training")
     train_workers: int = Field(0, ge=0, description="threads for training chunks; 0 is the CPU count")
-    converge_window: int = Field(100, ge=1, description="live sessions: steps per convergence window")
+    converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
     converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
 
 
