@@ -467,6 +467,7 @@ class App {
   }
 
   changeSetting(key, value) {
+    if (this.state.settings[key] === value) return;
     this.state.settings[key] = value;
     if (["source", "target", "n", "seed"].includes(key)) {
       this.nextSceneEdited = false;

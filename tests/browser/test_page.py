@@ -89,41 +89,60 @@ def test_reflow_lowers_the_crossing_shown(js_page: PageWatch, server: str) -> No
     assert crossings[1] < crossings[0]
     shown = [float(page.locator(f'td[data-crossing="{i}"]').inner_text()) for i in (0, 1)]
     assert shown[1] < shown[0]
-    assert page.locator("#rounds button").count() == 2
+    assert page.locator("#rounds button").all_inner_texts() == ["random", "1-RF", "2-RF"]
     page.wait_for_function("window.rftoy.trajectory(0) !== null")
     js_page.screenshot("03-after-reflow")
     assert js_page.errors == []
 
 
-def test_share_link_restores_points_and_settings(browser_js: Browser, js_page: PageWatch, server: str) -> None:
+def share(page: Page) -> tuple[str, dict, dict]:
+    """Click Copy link; returns the link, the points and the settings it should restore."""
+    previous = page.evaluate("window.rftoy.summary.sharedUrl")
+    page.click("#share")
+    page.wait_for_function("(old) => window.rftoy.summary.sharedUrl !== old", arg=previous, timeout=10_000)
+    return (page.evaluate("window.rftoy.summary.sharedUrl"), page.evaluate("window.rftoy.points()"),
+            page.evaluate("window.rftoy.summary.settings"))
+
+
+def assert_restores(page: PageWatch, url: str, points: dict, settings: dict) -> None:
+    page.open(url)
+    page.page.wait_for_function("window.rftoy.trajectory(0) !== null")
+    restored = page.page.evaluate("window.rftoy.points()")
+    assert page.summary()["settings"] == settings
+    for cloud in ("x0", "x1"):
+        assert len(restored[cloud]) == len(points[cloud])
+        for a, b in zip(restored[cloud], points[cloud], strict=True):
+            assert abs(a[0] - b[0]) < 1e-4 and abs(a[1] - b[1]) < 1e-4
+
+
+def test_share_links_restore_points_and_settings(browser_js: Browser, js_page: PageWatch, server: str) -> None:
     js_page.open(server)
     page = js_page.page
     page.select_option("#solver", "euler")
     page.fill("#steps", "8")
-    page.locator("#steps").dispatch_event("change")
+    page.press("#steps", "Enter")
     page.select_option("#field", "streamlines")
     page.wait_for_function("window.rftoy.trajectory(2) !== null")
     drag(page, "x1", 2, -50, 30)
     page.mouse.up()
-    page.click("#share")
-    page.wait_for_function("window.rftoy.summary.sharedUrl !== null")
-    url = page.evaluate("window.rftoy.summary.sharedUrl")
-    points = page.evaluate("window.rftoy.points()")
-    settings = page.evaluate("window.rftoy.summary.settings")
+    small = share(page)
+    assert "#s=" in small[0], "a small edited scene travels in the link itself"
+
+    page.fill("#n", "300")
+    page.press("#n", "Enter")
+    page.wait_for_function("window.rftoy.summary.n === 300 && window.rftoy.trajectory(3) !== null")
+    drag(page, "x0", 3, 40, 40)
+    page.mouse.up()
+    large = share(page)
+    assert "?scene=" in large[0], "a large edited scene is stored on the server"
 
     context = browser_js.new_context(viewport={"width": 1280, "height": 900})
     try:
         fresh = PageWatch(context.new_page())
-        fresh.open(url)
-        fresh.page.wait_for_function("window.rftoy.trajectory(0) !== null")
-        restored = fresh.page.evaluate("window.rftoy.points()")
-        assert fresh.summary()["settings"] == settings
+        assert_restores(fresh, *small)
         assert fresh.page.locator("#field").input_value() == "streamlines"
-        for cloud in ("x0", "x1"):
-            assert len(restored[cloud]) == len(points[cloud])
-            for a, b in zip(restored[cloud], points[cloud], strict=True):
-                assert abs(a[0] - b[0]) < 1e-4 and abs(a[1] - b[1]) < 1e-4
         fresh.screenshot("04-restored-from-link")
+        assert_restores(fresh, *large)
         assert fresh.errors == []
     finally:
         context.close()
