@@ -41,6 +41,7 @@ from rftoy.store import SceneStore
 
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013
 PLACEHOLDER = ("<!doctype html><title>rftoy</title><p>rftoy server is running; the page (web/index.html) is not "
                "built yet. See <a href='/docs'>/docs</a> for the API.</p>")
@@ -60,6 +61,7 @@ class Outbox:
         self.snapshot: Snapshot | None = None
         self.max_replies = max_replies
         self.ready = asyncio.Event()
+        self.closing: tuple[int, str] | None = None
 
     @property
     def overflowing(self) -> bool:
@@ -76,9 +78,13 @@ class Outbox:
         self.snapshot = snapshot
         self.ready.set()
 
+    def close_after_sending(self, code: int, reason: str) -> None:
+        self.closing = (code, reason)
+        self.ready.set()
+
     async def pump(self, websocket: WebSocket) -> None:
-        """Send until cancelled; a snapshot goes as its JSON message followed at once by its frames."""
-        while True:
+        """Send until cancelled or closing; a snapshot goes as its JSON message followed at once by its frames."""
+        while self.closing is None or self.replies:
             await self.ready.wait()
             self.ready.clear()
             while self.replies:
@@ -91,6 +97,7 @@ class Outbox:
                 await websocket.send_text(dumps(snapshot.meta))
                 for kind, array in snapshot.arrays:
                     await websocket.send_bytes(encode_frame(kind, snapshot.meta["seq"], array))
+        await websocket.close(*self.closing)
 
 
 class RateLimit:
@@ -172,7 +179,11 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
     session: Session | None = None
     try:
         while not sender.done():
-            frame = await websocket.receive()
+            try:
+                frame = await asyncio.wait_for(websocket.receive(), None if session else settings.hello_timeout_s)
+            except TimeoutError:
+                await websocket.close(CLOSE_POLICY, f"no hello within {settings.hello_timeout_s:g} s")
+                break
             if frame["type"] == "websocket.disconnect":
                 break
             close = _close_reason(frame, limit, outbox, settings)
@@ -217,11 +228,20 @@ async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Out
         session = hub.open_session(message, outbox)
         outbox.send(ready_message(session, hub.settings))
         session.start()
+        session.task.add_done_callback(lambda task: _on_session_end(task, outbox))
     elif session is None:
         raise ProtocolError("state", f"send hello before {message.type}", message.type)
     else:
         await session.handle(message)
     return session
+
+
+def _on_session_end(task: asyncio.Task[None], outbox: Outbox) -> None:
+    """A session task ends only when cancelled, or on a bug: then the client is told and the socket closed."""
+    if not task.cancelled() and task.exception() is not None:
+        outbox.send(error_message(ProtocolError("internal", "the session failed on the server; reconnect to start "
+                                                "a new one")))
+        outbox.close_after_sending(CLOSE_INTERNAL, "session failed")
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

@@ -12,7 +12,7 @@ boundary.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import math
 import secrets
 import threading
@@ -60,6 +60,7 @@ from rftoy.protocol import (
 from rftoy.settings import Settings
 from rftoy.solvers import Trajectory, solve
 
+logger = logging.getLogger(__name__)
 LOSS_HISTORY = 1000
 MAX_PENDING_OPS = 256
 RoundKind = Literal["rf", "distill"]
@@ -264,10 +265,9 @@ class Session:
         self._stop.set()
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await asyncio.wait([self._task])
         if self._chunk is not None and not self._chunk.done():
-            await asyncio.wrap_future(self._chunk)
+            await asyncio.wait([asyncio.wrap_future(self._chunk)])
 
     @property
     def task(self) -> asyncio.Task[None] | None:
@@ -489,6 +489,13 @@ class Session:
     # The training loop.
 
     async def _run(self) -> None:
+        try:
+            await self._train_forever()
+        except Exception:
+            logger.exception("session %s failed", self.id)
+            raise
+
+    async def _train_forever(self) -> None:
         while True:
             await self._wake.wait()
             async with self._lock:

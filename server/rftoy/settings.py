@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     chunk_ms: float = Field(40.0, gt=0, description="training time between edit checks")
     edit_chunk_ms: float = Field(10.0, ge=0, description="training after an edit before the snapshot showing it")
     max_messages_per_second: int = Field(200, ge=1, description="sustained client message rate before a close")
+    hello_timeout_s: float = Field(30.0, gt=0, description="a connection that sends no hello is closed after this")
     max_pending_errors: int = Field(64, ge=1, description="unsent error replies before a close (flood)")
     teacher_steps: int = Field(32, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
     metrics_max_points: int = Field(512, ge=2, description="W2 and energy distance only up to this many pairs")

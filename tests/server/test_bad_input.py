@@ -155,3 +155,39 @@ def test_too_many_sessions_are_refused_politely(launch) -> None:
         await third.close()
 
     asyncio.run(scenario())
+
+
+def test_a_connection_without_hello_is_closed(launch) -> None:
+    live = launch(hello_timeout_s=0.3)
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.send({"type": "ping"})
+        assert (await client.wait("pong"))["type"] == "pong"
+        with pytest.raises(ConnectionClosed) as closed:
+            await client.next(timeout=5)
+        assert closed.value.rcvd.code == 1008 and "no hello" in closed.value.rcvd.reason
+
+    asyncio.run(scenario())
+    wait_until(lambda: live.hub.connections == 0)
+
+
+def test_a_failing_session_reports_and_closes(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: the worker-thread chunk raises, as a bug would."""
+
+    def broken_chunk(job: object) -> None:
+        raise RuntimeError("injected fault")
+
+    monkeypatch.setattr("rftoy.session.run_chunk", broken_chunk)
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.send({"type": "hello", "protocol": 1, "scene": SCENE, "config": SMALL_NET})
+        error = await client.wait("error")
+        assert error["code"] == "internal"
+        with pytest.raises(ConnectionClosed) as closed:
+            await client.next(timeout=5)
+        assert closed.value.rcvd.code == 1011
+
+    asyncio.run(scenario())
+    wait_until(lambda: live.hub.sessions == {} and live.hub.connections == 0)
