@@ -56,6 +56,8 @@ class App {
     this.backendNote = "";
     this.connection = null;
     this.limits = null;
+    /** the whole config as the server last confirmed it */
+    this.serverConfig = null;
     this.ready = false;
     /** @type {import("./socket.js").Snapshot | null} */
     this.snapshot = null;
@@ -177,7 +179,7 @@ class App {
       round_done: (m) => this.onMetrics(m.round, m.metrics),
       scene: (m) => this.onScene(m.scene),
       config: (m) => this.onConfig(m.config),
-      error: (m) => this.showError(`server: ${m.message}`),
+      error: (m) => this.onServerError(m),
       close: () => this.showError("the connection to the server closed; reload the page to start a new session"),
     });
     this.connection.open(hello);
@@ -209,8 +211,15 @@ class App {
   }
 
   onConfig(config) {
+    this.serverConfig = config;
     for (const key of CONFIG_KEYS) if (key in config) this.state.settings[key] = config[key];
     syncControls(this.state);
+  }
+
+  /** Show the server's refusal; a refused config change puts the controls back to the server's config. */
+  onServerError(message) {
+    this.showError(`server: ${message.message}`);
+    if (message.in_reply_to === "set_config" && this.serverConfig) this.onConfig(this.serverConfig);
   }
 
   /** @param {import("./socket.js").Snapshot} snapshot */
