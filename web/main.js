@@ -128,8 +128,8 @@ class App {
     } catch (error) {
       this.showError(`could not read this link: ${error.message}`);
     }
+    this.nextSceneEdited = Boolean(sceneId) || this.state.edited;
     if (sceneId) return { scene_id: sceneId };
-    this.nextSceneEdited = this.state.edited;
     return { scene: this.sceneMessage(), config: this.configPatch() };
   }
 
