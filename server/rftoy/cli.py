@@ -105,7 +105,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from rftoy.bench_train import main as bench_main
+    from rftoy.benchmark import main as bench_main
 
     return bench_main(quick=args.quick)
 

@@ -42,7 +42,7 @@ class ExperimentConfig:
     net: NetShape = field(default_factory=NetShape)
     train: TrainConfig = field(default_factory=TrainConfig)
     reflow_steps: int = 1500
-    teacher_steps: int = 16
+    teacher_steps: int = 8
     eval_steps: int = 100
     distill: bool = False
 

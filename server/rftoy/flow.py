@@ -16,7 +16,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from rftoy import data
-from rftoy.model import VelocityMLP
+from rftoy.model import VelocityMLP, clone_model
 from rftoy.solvers import Method, solve, warp_time
 
 TimeSampling = Literal["uniform", "warp", "logit-normal"]
@@ -27,7 +27,10 @@ PairSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training recipe. `steps` is the budget; the cosine schedule decays over it."""
+    """One training recipe. `steps` is the budget; the cosine schedule decays over it.
+
+    `ema` > 0 keeps an exponential moving average of the weights with that decay (`Trainer.averaged_model`).
+    """
 
     lr: float = 1e-2
     batch: int = 512
@@ -39,6 +42,7 @@ class TrainConfig:
     final_lr_fraction: float = 0.02
     converge_window: int = 100
     converge_tol: float = 0.01
+    ema: float = 0.0
     seed: int = 0
 
 
@@ -64,8 +68,8 @@ def rf_loss(model: VelocityMLP, x0: torch.Tensor, x1: torch.Tensor, t: torch.Ten
 
 def ot_assignment(x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
     """Indices p with (x0[i], x1[p[i]]) the exact optimal pairing for squared distances (sizes equal)."""
-    cost = torch.cdist(x0.double().cpu(), x1.double().cpu()).square().numpy()
-    rows, cols = linear_sum_assignment(cost)
+    a, b = x0.detach().cpu().double().numpy(), x1.detach().cpu().double().numpy()
+    rows, cols = linear_sum_assignment(np.square(a[:, None, :] - b[None, :, :]).sum(axis=2))
     order = np.empty_like(cols)
     order[rows] = cols
     return torch.from_numpy(order).to(x1.device)
@@ -98,17 +102,46 @@ def fixed_pair_sampler(x0: torch.Tensor, x1: torch.Tensor, gen: torch.Generator)
     return draw
 
 
+def reflow_pool_sampler(source: str, teacher: VelocityMLP, gen: torch.Generator, device: torch.device | str = "cpu",
+                        teacher_steps: int = 8, pool_batches: int = 16, refresh_every: int = 8) -> PairSampler:
+    """Online reflow pairs (x0, Flow(x0)) for fresh source samples, made by the teacher in slices.
+
+    Solving the teacher for every minibatch would cost ~4·teacher_steps forward passes per training step. A pool
+    of `pool_batches` minibatches is made once; every `refresh_every` draws one slice of it is replaced by new
+    teacher pairs, so the pool turns over completely every pool_batches·refresh_every steps.
+    """
+    pool: dict[str, torch.Tensor] = {}
+    draws = 0
+
+    def fresh(count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x0 = data.sample(source, count, gen).to(device)
+        return x0, flow_endpoints(teacher, x0, teacher_steps)
+
+    def draw(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        nonlocal draws
+        if not pool or len(pool["x0"]) != batch * pool_batches:
+            pool["x0"], pool["z1"] = fresh(batch * pool_batches)
+        elif draws % refresh_every == 0:
+            slot = (draws // refresh_every) % pool_batches * batch
+            pool["x0"][slot : slot + batch], pool["z1"][slot : slot + batch] = fresh(batch)
+        draws += 1
+        pick = torch.randint(0, len(pool["x0"]), (batch,), generator=gen).to(pool["x0"].device)
+        return pool["x0"][pick], pool["z1"][pick]
+
+    return draw
+
+
 def online_sampler(source: str, target: str, coupling: Coupling, gen: torch.Generator,
                    device: torch.device | str = "cpu", teacher: VelocityMLP | None = None,
-                   teacher_steps: int = 16, ot_block: int = 256) -> PairSampler:
+                   teacher_steps: int = 8, ot_block: int = 256) -> PairSampler:
     """Fresh pairs every step: independent, minibatch OT (exact, in blocks of `ot_block`), or reflow."""
-    if coupling == "reflow" and teacher is None:
-        raise ValueError("the reflow coupling needs a teacher flow")
+    if coupling == "reflow":
+        if teacher is None:
+            raise ValueError("the reflow coupling needs a teacher flow")
+        return reflow_pool_sampler(source, teacher, gen, device, teacher_steps)
 
     def draw(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         x0 = data.sample(source, batch, gen).to(device)
-        if coupling == "reflow":
-            return x0, flow_endpoints(teacher, x0, teacher_steps)
         x1 = data.sample(target, batch, gen).to(device)
         if coupling == "ot":
             blocks = [ot_pairing(a, b) for a, b in zip(x0.split(ot_block), x1.split(ot_block), strict=True)]
@@ -138,6 +171,11 @@ class Trainer:
         self._window_sum = 0.0
         self._window_count = 0
         self.converged = False
+        self.ema_model = clone_model(model) if config.ema > 0 else None
+
+    def averaged_model(self) -> VelocityMLP:
+        """The weight average when the recipe keeps one, else the live net."""
+        return self.ema_model if self.ema_model is not None else self.model
 
     def learning_rate(self) -> float:
         c = self.config
@@ -163,11 +201,19 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        if self.ema_model is not None:
+            self._update_average()
         self.steps_done += 1
         value = loss.item()
         self.losses.append(value)
         self._watch_convergence(value)
         return value
+
+    @torch.no_grad()
+    def _update_average(self) -> None:
+        decay = min(self.config.ema, (1 + self.steps_done) / (10 + self.steps_done))
+        averaged = list(self.ema_model.parameters())
+        torch._foreach_lerp_(averaged, list(self.model.parameters()), 1 - decay)
 
     def _watch_convergence(self, loss: float) -> None:
         """Converged once a window's mean loss fails to beat the best earlier window by `converge_tol`."""

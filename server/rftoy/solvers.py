@@ -27,17 +27,19 @@ class Trajectory:
 
 
 def warp_time(t: torch.Tensor, s: float) -> torch.Tensor:
-    """Hawley's cubic time warp with slope `s` at t = ½ (s = 1 is the identity; s < 1 crowds the ends)."""
+    """Hawley's cubic time warp with slope `s` at t = ½: s = 1 is the identity, s < 1 takes smaller steps near the
+    middle and s > 1 smaller steps near the ends (s = 1.5 is close to the cosine schedule)."""
     if not 0.0 <= s <= 1.5:
         raise ValueError(f"warp slope s must lie in [0, 1.5], got {s}")
     return 4 * (1 - s) * t**3 + 6 * (s - 1) * t**2 + (3 - 2 * s) * t
 
 
-def time_grid(steps: int, warp_s: float = 1.0, device: torch.device | str = "cpu") -> torch.Tensor:
+def time_grid(steps: int, warp_s: float = 1.0, device: torch.device | str = "cpu",
+              dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """steps + 1 times from 0 to 1, uniform or warped."""
     if steps < 1:
         raise ValueError(f"a solve needs at least one step, got {steps}")
-    return warp_time(torch.linspace(0.0, 1.0, steps + 1, device=device), warp_s)
+    return warp_time(torch.linspace(0.0, 1.0, steps + 1, device=device, dtype=dtype), warp_s)
 
 
 def _step(v: Velocity, z: torch.Tensor, t: torch.Tensor, dt: torch.Tensor, method: str) -> torch.Tensor:
@@ -57,7 +59,7 @@ def solve(v: Velocity, z0: torch.Tensor, steps: int, method: Method = "rk4", war
     """Integrate from z0 over `steps` steps of `method` on a uniform (or warped) grid."""
     if method not in EVALS_PER_STEP:
         raise ValueError(f"unknown solver {method!r}; choose one of {', '.join(EVALS_PER_STEP)}")
-    times = time_grid(steps, warp_s, z0.device)
+    times = time_grid(steps, warp_s, z0.device, z0.dtype)
     points = [z0]
     for k in range(steps):
         points.append(_step(v, points[-1], times[k], times[k + 1] - times[k], method))
