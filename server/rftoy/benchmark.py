@@ -1,0 +1,194 @@
+"""Training speed: ms per step, and time-to-quality of the default recipe against a plain tutorial-style loop.
+
+Time-to-quality is the training time (evaluation excluded) until samples from the flow reach
+W2 ≤ 1.25 × the W2 floor at n = 2000. The plain loop is the one the tutorials write: fresh random pairs every
+step, batch 2048, Adam at lr 3e-3, a 3×64 MLP with exact GELU, uniform t, no schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from rftoy import data, metrics
+from rftoy.experiment import ExperimentConfig
+from rftoy.flow import Trainer, online_sampler
+from rftoy.model import VelocityMLP
+from rftoy.settings import REPO_ROOT
+from rftoy.solvers import solve
+
+QUALITY_RATIO = 1.25
+EVAL_N = 2000
+EVAL_RK4_STEPS = 32
+RESULTS_FILE = REPO_ROOT / "bench" / "RESULTS.md"
+SECTION = "## Training (bench/train.py)"
+
+
+class TutorialNet(nn.Module):
+    """The plain reference net: 3 hidden layers of 64, exact GELU, input (x, y, t)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(3, 64), nn.GELU(), nn.Linear(64, 64), nn.GELU(),
+                                 nn.Linear(64, 64), nn.GELU(), nn.Linear(64, 2))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+        t = torch.as_tensor(t, dtype=x.dtype).expand(x.shape[0])
+        return self.net(torch.cat([x, t[:, None]], dim=1))
+
+
+@dataclass
+class QualityRun:
+    recipe: str
+    target: str
+    seconds: float | None
+    steps: int
+    best_ratio: float
+
+
+def tutorial_loop(target: str, gen: torch.Generator) -> tuple[nn.Module, Callable[[], None]]:
+    """The reference loop as a model and a one-step function."""
+    model = TutorialNet()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+    def step() -> None:
+        x0, x1 = data.sample("gaussian", 2048, gen), data.sample(target, 2048, gen)
+        t = torch.rand(2048, generator=gen)
+        xt = t[:, None] * x1 + (1 - t[:, None]) * x0
+        loss = nn.functional.mse_loss(model(xt, t), x1 - x0)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    return model, step
+
+
+def default_recipe(target: str, gen: torch.Generator) -> tuple[Callable[[], nn.Module], Callable[[], None]]:
+    """rftoy's default 1-RF recipe (ExperimentConfig's defaults) as a model getter and a one-step function."""
+    cfg = ExperimentConfig()
+    trainer = Trainer(VelocityMLP(cfg.net), cfg.train)
+    sampler = online_sampler("gaussian", target, cfg.coupling, gen)
+
+    def step() -> None:
+        trainer.step(*sampler(cfg.train.batch))
+
+    return trainer.averaged_model, step
+
+
+def time_to_quality(recipe: str, target: str, budget_s: float, eval_every: int, seed: int = 0) -> QualityRun:
+    """Train until W2 ≤ QUALITY_RATIO × floor or the training budget is spent; evaluation time is not counted."""
+    torch.manual_seed(seed)
+    eval_gen = data.generator(seed)
+    x0 = data.sample("gaussian", EVAL_N, eval_gen)
+    reference = data.sample(target, EVAL_N, eval_gen)
+    floor = metrics.w2_floor(target, EVAL_N, eval_gen)
+    train_gen = data.generator(seed + 1)
+    if recipe == "tutorial":
+        net, step = tutorial_loop(target, train_gen)
+        current: Callable[[], nn.Module] = lambda: net  # noqa: E731
+    else:
+        current, step = default_recipe(target, train_gen)
+    spent, steps, best = 0.0, 0, float("inf")
+    while spent < budget_s:
+        started = time.perf_counter()
+        for _ in range(eval_every):
+            step()
+        spent += time.perf_counter() - started
+        steps += eval_every
+        ratio = metrics.wasserstein2(solve(current(), x0, EVAL_RK4_STEPS, "rk4").end, reference) / floor
+        best = min(best, ratio)
+        if ratio <= QUALITY_RATIO:
+            return QualityRun(recipe, target, spent, steps, best)
+    return QualityRun(recipe, target, None, steps, best)
+
+
+def ms_per_step(threads: int, recipe: str, repeats: int = 50) -> float:
+    """Milliseconds per training step at batch 2048 (3×64 MLP) on fixed data."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        gen = data.generator(0)
+        x0, x1 = data.sample("gaussian", 2048, gen), data.sample("moons", 2048, gen)
+        if recipe == "tutorial":
+            model = TutorialNet()
+            optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+
+            def step() -> None:
+                t = torch.rand(2048, generator=gen)
+                loss = nn.functional.mse_loss(model(t[:, None] * x1 + (1 - t[:, None]) * x0, t), x1 - x0)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        else:
+            cfg = ExperimentConfig()
+            trainer = Trainer(VelocityMLP(cfg.net), cfg.train)
+
+            def step() -> None:
+                trainer.step(x0, x1)
+
+        for _ in range(5):
+            step()
+        started = time.perf_counter()
+        for _ in range(repeats):
+            step()
+        return (time.perf_counter() - started) / repeats * 1000
+    finally:
+        torch.set_num_threads(previous)
+
+
+def run(quick: bool = False) -> dict:
+    budget = 20.0 if quick else 90.0
+    speed = {f"{recipe}_threads{threads}": ms_per_step(threads, recipe, 20 if quick else 100)
+             for recipe in ("tutorial", "default") for threads in (1, 2)}
+    quality = [time_to_quality(recipe, target, budget, eval_every=100)
+               for target in ("spiral", "circle") for recipe in ("tutorial", "default")]
+    speedups = {}
+    for target in ("spiral", "circle"):
+        runs = {q.recipe: q for q in quality if q.target == target}
+        plain, ours = runs["tutorial"].seconds, runs["default"].seconds
+        speedups[target] = plain / ours if plain and ours else None
+    return {"machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+            "budget_s": budget, "ms_per_step_batch2048": speed,
+            "time_to_quality": [q.__dict__ for q in quality], "speedup": speedups}
+
+
+def table(results: dict) -> str:
+    lines = ["| what | value |", "| --- | --- |"]
+    for name, ms in results["ms_per_step_batch2048"].items():
+        lines.append(f"| ms/step, batch 2048, {name.replace('_', ', ')} | {ms:.2f} |")
+    for q in results["time_to_quality"]:
+        seconds = f"{q['seconds']:.1f} s" if q["seconds"] is not None else f"not reached in {results['budget_s']:.0f} s"
+        lines.append(f"| gaussian → {q['target']}, {q['recipe']}: time to W2 ≤ {QUALITY_RATIO} × floor | "
+                     f"{seconds} ({q['steps']} steps, best {q['best_ratio']:.2f} × floor) |")
+    for target, ratio in results["speedup"].items():
+        lines.append(f"| speed-up of the default recipe, {target} | {f'{ratio:.1f}×' if ratio else 'n/a'} |")
+    return "\n".join(lines)
+
+
+def write_section(path: Path, heading: str, body: str) -> None:
+    """Replace (or append) one `## ` section of a Markdown results file, leaving the others as they are."""
+    text = path.read_text() if path.exists() else "# Benchmark results\n"
+    start = text.find(heading)
+    if start == -1:
+        text = text.rstrip("\n") + f"\n\n{heading}\n\n{body}\n"
+    else:
+        end = text.find("\n## ", start + len(heading))
+        text = text[:start] + f"{heading}\n\n{body}\n" + (text[end:] if end != -1 else "")
+    path.write_text(text)
+
+
+def main(quick: bool = False) -> int:
+    results = run(quick)
+    print(json.dumps(results, indent=2))
+    rendered = table(results)
+    print(rendered)
+    command = "rftoy bench --quick" if quick else "rftoy bench"
+    write_section(RESULTS_FILE, SECTION, f"`{command}` on {results['machine']}.\n\n{rendered}")
+    return 0
