@@ -1,5 +1,6 @@
 """The headless experiment: the paper's claims on gaussian → moons with the default recipe, and the CLI contract."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -27,7 +28,7 @@ def test_reflow_uncrosses_the_pairing(moons_run: dict) -> None:
 @pytest.mark.slow
 def test_transport_cost_does_not_grow_over_rounds(moons_run: dict) -> None:
     costs = [r["cost_sq"] for r in moons_run["rounds"]]
-    for before, after in zip(costs, costs[1:], strict=False):
+    for before, after in itertools.pairwise(costs):
         assert after <= before * 1.01
 
 

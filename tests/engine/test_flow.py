@@ -68,7 +68,7 @@ def test_one_pair_is_traced_along_its_straight_line() -> None:
 
 
 def test_trainer_converges_and_can_be_told_to_look_again() -> None:
-    _, x0, x1, trainer = train_single_pair(steps=1500)
+    *_, trainer = train_single_pair(steps=1500)
     assert trainer.converged
     assert trainer.losses[-1] < 1e-3 < trainer.losses[0]
     trainer.reset_convergence()
