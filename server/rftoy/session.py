@@ -392,8 +392,9 @@ class Session:
         if message.round >= len(self.rounds):
             raise session_error(f"select_round.round: there is no round {message.round}; the session has "
                                 f"{len(self.rounds)}", "select_round", "invalid")
-        self._select(message.round)
-        self.holding = True
+        if message.round != self.selected:
+            self._select(message.round)
+            self.holding = True
 
     def _pause(self, message: Pause) -> None:
         self.paused = True
