@@ -216,10 +216,14 @@ class App {
     syncControls(this.state);
   }
 
-  /** Show the server's refusal; a refused config change puts the controls back to the server's config. */
+  /** Show the server's refusal; a refused config or scene change puts the controls back as they were. */
   onServerError(message) {
     this.showError(`server: ${message.message}`);
     if (message.in_reply_to === "set_config" && this.serverConfig) this.onConfig(this.serverConfig);
+    if (message.in_reply_to === "set_scene") {
+      this.state.settings.n = this.state.count;
+      syncControls(this.state);
+    }
   }
 
   /** @param {import("./socket.js").Snapshot} snapshot */
