@@ -1,12 +1,13 @@
 // The app: starts the compute backend and the session, keeps the state in step with the server's snapshots,
-// and runs the animation loop. Exposes the read-only test hook `window.rftoy` (docs/web.md).
+// and runs the animation loop. Installs the read-only test hook `window.rftoy` (hook.js, docs/web.md).
 
 import { bindControls, renderRounds, setPresets, syncControls, syncTime } from "./controls.js";
 import { CpuBackend, makeVelocity, traceFlow } from "./cpu.js";
-import { COLORS, drawParticles, drawScene, positionAt, straightFlow, trajectoryOf } from "./draw.js";
+import { COLORS, drawParticles, drawScene, positionAt, straightFlow } from "./draw.js";
 import { exportCsv, exportJson, exportPng, exportWebm, exportWeights } from "./export.js";
 import { createGpuBackend } from "./gpu.js";
-import { drawErrorVsSteps, drawLoss, renderMetrics } from "./plots.js";
+import { installHook } from "./hook.js";
+import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
 import { normalPoints, particleOrigins } from "./sampling.js";
 import { Connection, saveScene, serverDevice } from "./socket.js";
@@ -37,12 +38,6 @@ const SOFTWARE_RETRACE_STEPS = 8;
 /** The target's name in the controls once the user has painted it (not a server preset). */
 const DRAWN_TARGET = "drawn";
 const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "solver", "steps"];
-
-function percentile(values, q) {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
 
 class App {
   constructor() {
@@ -692,82 +687,8 @@ class App {
     ctx.font = `${13 * view.dpr}px system-ui, sans-serif`;
     ctx.fillText(`compare: ${this.rounds[this.compared]?.name ?? ""}`, 8 * view.dpr, 18 * view.dpr);
   }
-
-  // ---- test hook ---------------------------------------------------------------------------------------------
-
-  /** The read-only summary behind `window.rftoy` (documented in docs/web.md). */
-  summary() {
-    const current = this.snapshot ? this.rounds[this.snapshot.round] : null;
-    return {
-      ready: this.ready,
-      backend: this.backend?.name ?? null,
-      backendNote: this.backendNote,
-      fps: this.fps,
-      particleFps: this.particleTimes.length,
-      n: this.state.count,
-      particles: this.backend?.particleCount ?? 0,
-      round: this.snapshot?.round ?? null,
-      rounds: this.rounds.map((r) => r.name),
-      trainingState: this.snapshot?.state ?? null,
-      step: this.snapshot?.step ?? null,
-      loss: this.snapshot?.loss ?? null,
-      snapshots: this.snapshots,
-      sentSeq: this.lastSentSeq,
-      appliedSeq: this.appliedSeq,
-      crossing: current?.metrics?.crossing ?? null,
-      crossings: this.rounds.map((r) => r.metrics?.crossing ?? null),
-      latency: {
-        last: this.lastLatency,
-        p50: percentile(this.latencies, 0.5),
-        p95: percentile(this.latencies, 0.95),
-        count: this.latencies.length,
-      },
-      t: this.state.view.t,
-      playing: this.state.view.playing,
-      settings: { ...this.state.settings },
-      undo: this.state.undoStack.length,
-      redo: this.state.redoStack.length,
-      errors: [...this.errors],
-      sharedUrl: this.sharedUrl ?? null,
-    };
-  }
 }
 
 const app = new App();
-
-/**
- * Run the page's MLP forward pass on given weights, for the parity test: `backend` "js" uses cpu.js, "webgpu"
- * shaders/ on a separate compute-only WebGPU device (the page's own weights are left alone).
- */
-let parityGpu = null;
-async function forward(weights, net, queries, backend) {
-  const w = Float32Array.from(weights);
-  const q = Float32Array.from(queries);
-  if (backend === "js") {
-    const cpu = new CpuBackend();
-    cpu.setWeights(w, net);
-    return Array.from(cpu.evaluateNow(q));
-  }
-  parityGpu ??= await createGpuBackend(() => (parityGpu = null));
-  parityGpu.setWeights(w, net);
-  return Array.from(await parityGpu.evaluate(q));
-}
-
-window.rftoy = Object.freeze({
-  get summary() {
-    return app.summary();
-  },
-  /** x0 and x1 as [x, y] lists (copies). */
-  points: () => ({ x0: app.state.x0.map((p) => [...p]), x1: app.state.x1.map((p) => [...p]) }),
-  /** The drawn trajectory of sample i ([x, y] per solver time), or null while none matches the scene. */
-  trajectory: (i) => (app.flow && app.flow.n === app.state.count && i < app.flow.n ? trajectoryOf(app.flow, i) : null),
-  /** Where sample `index` of `cloud` ("x0" | "x1") is drawn, in page CSS pixels (for driving the pointer). */
-  pointOnPage: (cloud, index) => {
-    const rect = app.canvases.scene.getBoundingClientRect();
-    const [x, y] = app.view.toCss(...app.state[cloud][index]);
-    return { x: rect.left + x, y: rect.top + y };
-  },
-  forward,
-});
-
+installHook(app);
 app.start();

@@ -1,5 +1,12 @@
 // Small plots and tables: the live loss curve, the per-round metrics table and error vs. number of steps.
 
+/** The q-quantile (0…1) of `values` (nearest rank), or null when empty. */
+export function percentile(values, q) {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
 /** One Okabe–Ito color per round (random, 1-RF, 2-RF, …). */
 export const ROUND_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"];
 
