@@ -204,6 +204,9 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
             await session.close()
             hub.sessions.pop(session.id, None)
         sender.cancel()
+        await asyncio.wait([sender])
+        if not sender.cancelled():
+            sender.exception()  # a send to a socket the client already closed: nothing left to tell it
         hub.connections -= 1
 
 
