@@ -27,6 +27,8 @@ const ERROR_EVERY_MS = 3000;
 const ERROR_MAX_SAMPLES = 256;
 /** Links longer than this are stored on the server instead of carried in the URL. */
 const MAX_LINK_CHARS = 1800;
+/** Edits go out at most this often (about 60 Hz); moves in between are coalesced. */
+const MIN_EDIT_INTERVAL_MS = 16;
 /** Latency samples kept for the median and 95th percentile. */
 const LATENCY_WINDOW = 50;
 /**
@@ -80,6 +82,7 @@ class App {
     /** moves not yet sent, keyed by cloud and index, with the time of the oldest pointer event */
     this.pendingMoves = new Map();
     this.pendingSince = null;
+    this.lastFlush = 0;
     /** send time of each edit seq not yet reflected by a snapshot */
     this.sentAt = new Map();
     this.lastSentSeq = null;
@@ -407,14 +410,17 @@ class App {
     this.pendingSince ??= time;
     this.state.edited = true;
     this.dirty = true;
+    if (performance.now() - this.lastFlush >= MIN_EDIT_INTERVAL_MS) this.flushMoves();
   }
 
+  /** Send the coalesced moves (at once from a pointer event, or at the next frame when sent very recently). */
   flushMoves() {
     if (!this.pendingMoves.size || !this.connection?.isOpen) return;
     const seq = this.connection.sendEdit({ type: "edit", moves: [...this.pendingMoves.values()] });
     this.noteSent(seq, this.pendingSince);
     this.pendingMoves.clear();
     this.pendingSince = null;
+    this.lastFlush = performance.now();
   }
 
   noteSent(seq, since = performance.now()) {
