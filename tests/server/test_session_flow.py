@@ -154,3 +154,21 @@ def test_disconnect_stops_training_and_leaks_nothing(live: LiveServer) -> None:
         assert threading.active_count() <= baseline + live.settings.train_workers
 
     asyncio.run(scenario())
+
+
+def test_online_mode_trains_on_fresh_preset_samples(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config={**SMALL_NET, "mode": "online", "batch": 32})
+        assert ready["config"]["mode"] == "online"
+        session = live.hub.sessions[ready["session_id"]]
+        first = await client.wait("snapshot")
+        await client.snapshot_where(lambda s: s.meta["step"] >= first.meta["step"] + 5)
+        assert session.rounds[0].sampler is not None
+        await client.send({"type": "reflow"})
+        reflowed = await client.snapshot_where(lambda s: s.meta["round"] == 1 and s.meta["step"] > 0)
+        assert reflowed.meta["rounds"][1]["name"] == "2-RF"
+        assert session.rounds[1].sampler_key == ("gaussian", "circle", True)
+        await client.close()
+
+    asyncio.run(scenario())
