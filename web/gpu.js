@@ -186,6 +186,8 @@ export class GpuBackend {
     try {
       await readback.mapAsync(GPUMapMode.READ);
       if (generation === this.generation) this.positions = new Float32Array(readback.getMappedRange().slice(0));
+    } catch (error) {
+      console.warn(`rftoy: reading the particles back failed: ${error.message}`);
     } finally {
       readback.destroy();
       this.inFlight = false;

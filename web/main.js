@@ -110,7 +110,10 @@ class App {
     new ResizeObserver(() => this.resize()).observe($("canvases"));
     this.resize();
     await this.startBackend();
-    serverDevice().then((device) => ($("badge-server").textContent = `server: ${device.toUpperCase()}`));
+    serverDevice().then(
+      (device) => ($("badge-server").textContent = `server: ${device.toUpperCase()}`),
+      (error) => console.warn(`rftoy: /api/health: ${error.message}`),
+    );
     this.connect(hello);
     requestAnimationFrame((now) => this.frame(now));
   }
@@ -661,6 +664,8 @@ class App {
     try {
       this.field = { nx, ny, bounds, v: await this.backend.evaluate(queries) };
       this.dirty = true;
+    } catch (error) {
+      console.warn(`rftoy: field evaluation failed (${error.message}); it is retried at the next change`);
     } finally {
       this.fieldBusy = false;
     }
