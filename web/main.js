@@ -283,7 +283,7 @@ class App {
       }
     });
     for (const index of this.roundWeights.keys()) if (index >= this.rounds.length) this.roundWeights.delete(index);
-    if (this.compared !== null && this.compared >= this.rounds.length) this.compared = null;
+    if (this.compared !== null && this.compared >= this.rounds.length) this.setCompare(null);
     if (changed) {
       this.shownRound = snapshot.round;
       renderRounds(this.rounds, this.randomView ? "random" : snapshot.round, this.compared);
