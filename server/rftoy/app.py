@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from rftoy import data
 from rftoy.protocol import (
     PROTOCOL_VERSION,
+    Ack,
     Config,
     Hello,
     Ping,
@@ -53,7 +54,11 @@ SCENE_BODY_SCHEMA = {
 
 
 class Outbox:
-    """What one connection still has to send: replies in order, and only the newest metrics and snapshot."""
+    """What one connection still has to send: replies in order, and only the newest metrics and snapshot.
+
+    With a snapshot window (hello.snapshot_window), at most that many sent snapshots may be unacknowledged;
+    the next one waits in the slot (and is replaced by newer ones) until the client acks.
+    """
 
     def __init__(self, max_replies: int) -> None:
         self.replies: deque[dict[str, Any]] = deque()
@@ -62,6 +67,9 @@ class Outbox:
         self.max_replies = max_replies
         self.ready = asyncio.Event()
         self.closing: tuple[int, str] | None = None
+        self.window: int | None = None
+        self.sent_seq = 0
+        self.acked_seq = 0
 
     @property
     def overflowing(self) -> bool:
@@ -78,6 +86,16 @@ class Outbox:
         self.snapshot = snapshot
         self.ready.set()
 
+    def ack(self, seq: int) -> None:
+        if seq > self.sent_seq:
+            raise ProtocolError("invalid", f"ack.seq: snapshot {seq} has not been sent yet (last sent: "
+                                f"{self.sent_seq})", "ack")
+        self.acked_seq = max(self.acked_seq, seq)
+        self.ready.set()
+
+    def _may_send_snapshot(self) -> bool:
+        return self.window is None or self.sent_seq - self.acked_seq < self.window
+
     def close_after_sending(self, code: int, reason: str) -> None:
         self.closing = (code, reason)
         self.ready.set()
@@ -92,8 +110,9 @@ class Outbox:
             if self.metrics is not None:
                 metrics, self.metrics = self.metrics, None
                 await websocket.send_text(dumps(metrics))
-            if self.snapshot is not None:
+            if self.snapshot is not None and self._may_send_snapshot():
                 snapshot, self.snapshot = self.snapshot, None
+                self.sent_seq = snapshot.meta["seq"]
                 await websocket.send_text(dumps(snapshot.meta))
                 for kind, array in snapshot.arrays:
                     await websocket.send_bytes(encode_frame(kind, snapshot.meta["seq"], array))
@@ -229,11 +248,14 @@ async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Out
         if session is not None:
             raise ProtocolError("state", "this connection already said hello", "hello")
         session = hub.open_session(message, outbox)
+        outbox.window = message.snapshot_window
         outbox.send(ready_message(session, hub.settings))
         session.start()
         session.task.add_done_callback(lambda task: _on_session_end(task, outbox))
     elif session is None:
         raise ProtocolError("state", f"send hello before {message.type}", message.type)
+    elif isinstance(message, Ack):
+        outbox.ack(message.seq)
     else:
         await session.handle(message)
     return session

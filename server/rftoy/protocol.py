@@ -200,6 +200,7 @@ class Hello(Strict):
     scene: Scene | None = None
     scene_id: str | None = Field(None, min_length=1, max_length=64)
     config: ConfigPatch | None = None
+    snapshot_window: int | None = Field(None, ge=1, le=16)
 
     @model_validator(mode="after")
     def _one_scene(self) -> Hello:
@@ -293,14 +294,21 @@ class Ping(Strict):
     nonce: Any = None
 
 
+class Ack(Strict):
+    """The client has drawn snapshot `seq` (flow control, when hello asked for a snapshot_window)."""
+
+    type: Literal["ack"]
+    seq: int = Field(ge=1)
+
+
 ClientMessage = Annotated[
     Hello | Edit | AddPair | RemovePair | SetScene | SetConfig | Reflow | Distill | SelectRound | Pause | Resume
-    | Reset | Ping,
+    | Reset | Ping | Ack,
     Field(discriminator="type"),
 ]
 _client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
 CLIENT_TYPES = ("hello", "edit", "add_pair", "remove_pair", "set_scene", "set_config", "reflow", "distill",
-                "select_round", "pause", "resume", "reset", "ping")
+                "select_round", "pause", "resume", "reset", "ping", "ack")
 
 
 def _describe(error: ValidationError, message_type: str) -> str:

@@ -172,3 +172,27 @@ def test_online_mode_trains_on_fresh_preset_samples(live: LiveServer) -> None:
         await client.close()
 
     asyncio.run(scenario())
+
+
+def test_snapshot_window_waits_for_acks_and_sends_the_freshest(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config=SMALL_NET, snapshot_window=1)
+        session = live.hub.sessions[ready["session_id"]]
+        first = await client.wait("snapshot")
+        produced = session._snapshot_seq
+        await _eventually(lambda: session._snapshot_seq >= produced + 3 or not session._wants_training())
+        await client.send({"type": "ping", "nonce": "held"})
+        while True:
+            message = await client.next()
+            assert isinstance(message, dict), "a snapshot came without an ack"
+            if message["type"] == "pong":
+                break
+        await client.send({"type": "ack", "seq": first.meta["seq"] + 100})
+        assert (await client.wait("error"))["code"] == "invalid"
+        await client.send({"type": "ack", "seq": first.meta["seq"]})
+        second = await client.wait("snapshot")
+        assert second.meta["seq"] >= first.meta["seq"] + 2, "the waiting snapshot was replaced by fresher ones"
+        await client.close()
+
+    asyncio.run(scenario())
