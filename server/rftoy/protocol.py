@@ -361,7 +361,8 @@ def error_message(error: ProtocolError) -> dict[str, Any]:
 
 def limits_of(settings: Settings) -> dict[str, Any]:
     names = ("max_points", "max_width", "max_depth", "max_solver_steps", "max_message_bytes", "max_rounds",
-             "max_coordinate", "max_messages_per_second", "snapshot_hz", "teacher_steps", "metrics_max_points")
+             "max_coordinate", "max_messages_per_second", "snapshot_hz", "teacher_steps", "metrics_max_points",
+             "max_trace_work")
     return {name: getattr(settings, name) for name in names}
 
 

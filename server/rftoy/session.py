@@ -58,7 +58,7 @@ from rftoy.protocol import (
     points_scene,
 )
 from rftoy.settings import Settings
-from rftoy.solvers import Trajectory, solve
+from rftoy.solvers import EVALS_PER_STEP, Trajectory, solve
 
 logger = logging.getLogger(__name__)
 LOSS_HISTORY = 1000
@@ -68,6 +68,13 @@ RoundKind = Literal["rf", "distill"]
 
 def session_error(message: str, in_reply_to: str, code: str = "state", seq: int | None = None) -> ProtocolError:
     return ProtocolError(code, message, in_reply_to, seq)
+
+
+def trace_work(n: int, config: Config, evaluations: int | None = None) -> float:
+    """Multiply-adds of tracing n points through the config's net (by default with its snapshot solver)."""
+    shape = NetShape(config.width, config.depth, config.activation)
+    evals = evaluations if evaluations is not None else config.steps * EVALS_PER_STEP[config.solver]
+    return float(n) * evals * shape.parameter_count()
 
 
 def materialize(scene: PresetScene | PointsScene) -> tuple[torch.Tensor, torch.Tensor, str | None, str | None]:
@@ -232,6 +239,7 @@ class Session:
         self._send = send
         self._offer = offer
         self.x0, self.x1, self.source, self.target = materialize(scene)
+        self._check_work(len(self.x0), config, "hello")
         self.config = config
         if config.mode == "online" and not self._has_presets():
             self.config = config.model_copy(update={"mode": "pairs"})
@@ -315,6 +323,7 @@ class Session:
             if pending.n >= self.settings.max_points:
                 raise session_error(f"the scene already has the maximum of {self.settings.max_points} pairs",
                                     "add_pair", "invalid", message.seq)
+            self._check_work(pending.n + 1, self.config, "add_pair")
             self._check_pending_room(message)
             pending.ops.append(message)
             pending.n += 1
@@ -338,6 +347,7 @@ class Session:
 
     def _set_scene(self, message: SetScene) -> None:
         x0, x1, source, target = materialize(message.scene)
+        self._check_work(len(x0), self.config, "set_scene")
         self.x0, self.x1, self.source, self.target = x0, x1, source, target
         self._pending = PendingOps(n=len(x0), seq=self._pending.seq)
         self._edited.clear()
@@ -355,7 +365,9 @@ class Session:
             raise session_error("online mode samples fresh pairs from the scene's source and target presets, and "
                                 "this scene has none; stay in pairs mode or set a preset scene",
                                 "set_config", "invalid")
-        self.config = message.config.apply(self.config)
+        config = message.config.apply(self.config)
+        self._check_work(len(self.x0), config, "set_config")
+        self.config = config
         if NET_FIELDS & changes.keys():
             self._reset_rounds()
         elif TRAIN_FIELDS & changes.keys():
@@ -375,6 +387,8 @@ class Session:
             raise session_error(f"cannot {verb} from a distilled one-step model; select an RF round first", verb)
         if self.selected + 1 >= self.settings.max_rounds:
             raise session_error(f"a session holds at most {self.settings.max_rounds} rounds", verb)
+        teacher_evals = self.settings.teacher_steps * EVALS_PER_STEP["rk4"]
+        self._check_work(len(self.x0), self.config, verb, teacher_evals)
         del self.rounds[self.selected + 1:]
         model = clone_model(teacher.model)
         config = self._train_config()
@@ -408,6 +422,14 @@ class Session:
         self._reset_rounds()
 
     # State changes (called with the lock held).
+
+    def _check_work(self, n: int, config: Config, in_reply_to: str, evaluations: int | None = None) -> None:
+        work, limit = trace_work(n, config, evaluations), self.settings.max_trace_work
+        if work > limit:
+            what = "tracing the teacher" if evaluations is not None else "one snapshot"
+            raise session_error(f"{what} would take {work:.3g} multiply-adds ({n} points), over the limit of "
+                                f"{limit:.3g}; use fewer points, solver steps or a smaller net", in_reply_to,
+                                "invalid")
 
     def _has_presets(self) -> bool:
         return self.source is not None and self.target is not None

@@ -42,7 +42,9 @@ class Settings(BaseSettings):
     max_messages_per_second: int = Field(200, ge=1, description="sustained client message rate before a close")
     hello_timeout_s: float = Field(30.0, gt=0, description="a connection that sends no hello is closed after this")
     max_pending_errors: int = Field(64, ge=1, description="unsent error replies before a close (flood)")
-    teacher_steps: int = Field(32, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
+    teacher_steps: int = Field(16, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
+    max_trace_work: float = Field(4e9, gt=0, description="multiply-adds of one trace of every scene point (points x "
+                                  "net evaluations x weights), which bounds a snapshot's or reflow's cost")
     metrics_max_points: int = Field(512, ge=2, description="W2 and energy distance only up to this many pairs")
     metrics_interval_s: float = Field(0.5, gt=0, description="seconds between metrics messages while training")
     train_workers: int = Field(0, ge=0, description="threads for training chunks; 0 is the CPU count")

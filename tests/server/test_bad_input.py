@@ -191,3 +191,24 @@ def test_a_failing_session_reports_and_closes(live: LiveServer, monkeypatch: pyt
 
     asyncio.run(scenario())
     wait_until(lambda: live.hub.sessions == {} and live.hub.connections == 0)
+
+
+def test_work_limit_refuses_costly_scenes_and_nets(launch) -> None:
+    live = launch(max_trace_work=1e6)
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await _expect_error(client, {"type": "hello", "protocol": 1, "scene": SCENE,
+                                     "config": {"width": 64, "steps": 200, "solver": "rk4"}}, "invalid",
+                            "multiply-adds")
+        await client.hello(scene=SCENE, config=SMALL_NET)
+        await _expect_error(client, {"type": "set_config", "config": {"steps": 200, "solver": "rk4"}}, "invalid",
+                            "one snapshot would take")
+        await _expect_error(client, {"type": "set_scene", "scene": {"kind": "preset", "n": 500}}, "invalid",
+                            "500 points")
+        await client.send({"type": "set_config", "config": {"steps": 40, "solver": "rk4"}})
+        assert (await client.wait("config"))["config"]["steps"] == 40
+        await _expect_error(client, {"type": "set_config", "config": {"width": 64}}, "invalid", "multiply-adds")
+        await client.close()
+
+    asyncio.run(scenario())
