@@ -67,8 +67,16 @@ def open_page(browser: Browser, base: str) -> Page:
     return page
 
 
+def pause_training(page: Page) -> None:
+    """Pause the session's trainer, so that the particle figures measure the browser alone."""
+    if page.evaluate("window.rftoy.summary.trainingState") != "paused":
+        page.click("#train-toggle")
+        page.wait_for_function("window.rftoy.summary.trainingState === 'paused'", timeout=10_000)
+
+
 def particle_rate(page: Page, particles: int, seconds: float) -> dict[str, Any]:
     """Set the particle count, let it settle, then sample the page's frame and particle-update rates."""
+    pause_training(page)
     page.fill("#particle-count", str(particles))
     page.locator("#particle-count").dispatch_event("change")
     page.wait_for_function(f"window.rftoy.summary.particles === {particles}")
@@ -139,7 +147,8 @@ def table(results: dict[str, Any]) -> str:
 def write_section(results: dict[str, Any], command: str) -> None:
     """Replace (or append) this script's own section of bench/RESULTS.md."""
     body = (f"{SECTION}\n\n`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, headless Chromium, "
-            f"{results['machine']}, server training on the CPU at the same time.\n\n{table(results)}\n\n"
+            f"{results['machine']}; the server's training is paused for the particle figures and runs during the "
+            f"drag.\n\n{table(results)}\n\n"
             "Particle updates / s counts advanced particle positions drawn per second (WebGPU's are read back from "
             "the GPU); page frames / s is the animation loop. SwiftShader emulates the GPU on the CPU, so its "
             "figures are no guide to a real GPU.\n")

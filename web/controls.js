@@ -17,6 +17,7 @@ const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
  * @property {(on: boolean) => void} brush
  * @property {() => void} reflow
  * @property {() => void} distill
+ * @property {() => void} toggleTraining pause or resume the server's training
  * @property {(round: number | "random") => void} selectRound a round's tab, or the random pairing's
  * @property {(round: number | null) => void} compare
  * @property {() => void} share
@@ -75,6 +76,7 @@ export function bindControls(state, actions) {
   });
   $("reflow").addEventListener("click", actions.reflow);
   $("distill").addEventListener("click", actions.distill);
+  $("train-toggle").addEventListener("click", actions.toggleTraining);
   $("compare-round").addEventListener("change", () => {
     const value = $("compare-round").value;
     actions.compare(value === "" ? null : Number(value));

@@ -266,6 +266,7 @@ class App {
       round.errorStep = snapshot.step;
       this.computeErrorVsSteps(snapshot.round);
     }
+    $("train-toggle").textContent = snapshot.state === "paused" ? "Resume training" : "Pause training";
     this.updateBadges();
     this.renderPanels();
     this.dirty = true;
@@ -397,6 +398,7 @@ class App {
       },
       reflow: () => this.connection.send({ type: "reflow" }),
       distill: () => this.connection.send({ type: "distill" }),
+      toggleTraining: () => this.connection.send({ type: this.snapshot?.state === "paused" ? "resume" : "pause" }),
       selectRound: (round) => this.selectRound(round),
       compare: (round) => this.setCompare(round),
       share: () => this.share(),
