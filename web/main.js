@@ -20,6 +20,8 @@ const $ = (id) => document.getElementById(id);
 const AUTO_PARTICLES = { gpu: 20000, software: 1500 };
 /** Field grid columns (rows follow the canvas's aspect). */
 const FIELD_COLUMNS = 25;
+/** On the JS backend (or a software adapter) the field is re-evaluated at most this often. */
+const SOFTWARE_FIELD_MS = 100;
 /** Euler steps of the error-vs-steps panel, and how often it is recomputed while a round trains. */
 const ERROR_STEPS = [1, 2, 4, 8, 16, 32];
 const ERROR_EVERY_MS = 3000;
@@ -72,8 +74,9 @@ class App {
     this.compared = null;
     this.compareFlow = null;
     this.field = null;
-    /** what the field was last evaluated for (t, snapshot, canvas size) */
+    /** what the field was last evaluated for (t, snapshot, canvas size), and when */
     this.fieldKey = "";
+    this.fieldAt = 0;
     this.fieldBusy = false;
     this.highlight = null;
     this.brushing = false;
@@ -631,8 +634,10 @@ class App {
       }
     }
     const fieldKey = `${view.t}|${this.snapshots}|${this.view.width}x${this.view.height}`;
-    if (view.field !== "off" && this.fieldKey !== fieldKey && !this.fieldBusy) {
+    const fieldDue = !this.backend?.software || now - this.fieldAt >= SOFTWARE_FIELD_MS;
+    if (view.field !== "off" && this.fieldKey !== fieldKey && !this.fieldBusy && fieldDue) {
       this.fieldKey = fieldKey;
+      this.fieldAt = now;
       this.evaluateField(view.t);
     }
     if (this.compared !== null && !this.compareFlow) this.traceCompare();
