@@ -104,8 +104,23 @@ async def drag_session(url: str, n: int, config: dict[str, Any], seconds: float,
     return drag
 
 
-async def scenario(url: str, sessions: int, n: int, config: dict[str, Any], seconds: float) -> dict[str, Any]:
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process (Linux /proc), or None when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def scenario(url: str, sessions: int, n: int, config: dict[str, Any], seconds: float,
+                   server_pid: int | None) -> dict[str, Any]:
+    load = os.getloadavg()[0]
+    cpu_before, wall_before = cpu_seconds(server_pid), time.perf_counter()
     drags = await asyncio.gather(*(drag_session(url, n, config, seconds, 1.5, k) for k in range(sessions)))
+    cpu_after = cpu_seconds(server_pid)
+    server_cores = (None if cpu_before is None or cpu_after is None else
+                    round((cpu_after - cpu_before) / (time.perf_counter() - wall_before), 2))
     latencies = np.array([v for d in drags for v in d.latencies_ms])
     edits = sum(len(d.latencies_ms) + len(d.sent) for d in drags)
     return {"sessions": sessions, "n": n, "width": config["width"], "seconds": seconds, "edits": edits,
@@ -113,7 +128,8 @@ async def scenario(url: str, sessions: int, n: int, config: dict[str, Any], seco
             "p95_ms": round(float(np.percentile(latencies, 95)), 1),
             "max_ms": round(float(latencies.max()), 1),
             "snapshots_per_s": round(float(np.mean([d.snapshots for d in drags])), 1),
-            "mismatches": sum(d.mismatches for d in drags)}
+            "mismatches": sum(d.mismatches for d in drags), "load_before": round(load, 2),
+            "server_cores": server_cores}
 
 
 def _free_port() -> int:
@@ -124,7 +140,7 @@ def _free_port() -> int:
 
 @contextmanager
 def local_server() -> Any:
-    """`rftoy serve` in a subprocess on a free port with a throwaway database; yields its /ws url."""
+    """`rftoy serve` in a subprocess on a free port with a throwaway database; yields its /ws url and pid."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "RFTOY_DATABASE": str(Path(tmp) / "bench.sqlite3")}
@@ -140,20 +156,21 @@ def local_server() -> Any:
                     if time.monotonic() > deadline or process.poll() is not None:
                         raise RuntimeError("the server did not start") from None
                     time.sleep(0.1)
-            yield f"ws://127.0.0.1:{port}/ws"
+            yield f"ws://127.0.0.1:{port}/ws", process.pid
         finally:
             process.terminate()
             process.wait(timeout=10)
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| sessions | pairs | width | edits | p50 ms | p95 ms | max ms | snapshots/s per session | goal |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| sessions | pairs | width | edits | p50 ms | p95 ms | max ms | snapshots/s per session | goal | "
+             "load before | server CPU (cores) |", "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
     for r in rows:
         goal = ", ".join(f"{k} ≤ {v:g}" for k, v in GOALS.get(r["sessions"], {}).items())
         met = all(r[f"{k}_ms"] <= v for k, v in GOALS.get(r["sessions"], {}).items())
         lines.append(f"| {r['sessions']} | {r['n']} | {r['width']} | {r['edits']} | {r['p50_ms']} | {r['p95_ms']} | "
-                     f"{r['max_ms']} | {r['snapshots_per_s']} | {goal} ({'met' if met else 'missed'}) |")
+                     f"{r['max_ms']} | {r['snapshots_per_s']} | {goal} ({'met' if met else 'missed'}) | "
+                     f"{r['load_before']} | {r['server_cores'] if r['server_cores'] is not None else '?'} |")
     return "\n".join(lines)
 
 
@@ -162,7 +179,9 @@ def write_results(rows: list[dict[str, Any]], command: str) -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
     body = (f"{SECTION}\n\nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine} "
             f"(a shared machine: figures may be pessimistic) with `{command}`.\nOne point of x0 is dragged at 30 Hz; "
-            "latency is from sending an edit to receiving the first snapshot reflecting it.\n\n"
+            "latency is from sending an edit to receiving the first snapshot reflecting it. 'load before' is the\n"
+            "1-minute load average when the scenario began (other jobs on the machine); 'server CPU' is the CPU time\n"
+            "the server process got per second of the scenario (2 cores would be 2.0).\n\n"
             f"{_table(rows)}\n")
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     if SECTION in text:
@@ -186,15 +205,15 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
 
-    async def run_all(url: str) -> list[dict[str, Any]]:
+    async def run_all(url: str, pid: int | None) -> list[dict[str, Any]]:
         config = {**args.config, "width": args.width}
-        return [await scenario(url, k, args.n, config, args.seconds) for k in args.sessions]
+        return [await scenario(url, k, args.n, config, args.seconds, pid) for k in args.sessions]
 
     if args.url:
-        rows = asyncio.run(run_all(args.url))
+        rows = asyncio.run(run_all(args.url, None))
     else:
-        with local_server() as url:
-            rows = asyncio.run(run_all(url))
+        with local_server() as (url, pid):
+            rows = asyncio.run(run_all(url, pid))
     print(json.dumps(rows))
     print(_table(rows))
     if not args.no_write:

@@ -540,10 +540,10 @@ class Session:
         return await asyncio.wrap_future(self._chunk)
 
     def _metrics_due(self) -> bool:
-        """Metrics wait while an edit is pending (a drag), but never more than four intervals."""
+        """Metrics wait while an edit is pending (a drag), but never more than ten intervals."""
         since = time.perf_counter() - self._last_metrics_at
         interval = self.settings.metrics_interval_s
-        return since >= 4 * interval or (since >= interval and not self._edited.is_set())
+        return since >= 10 * interval or (since >= interval and not self._edited.is_set())
 
     def _next_job(self) -> ChunkJob | None:
         """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""
