@@ -597,7 +597,9 @@ class App {
       this.particlesStale = false;
       this.particlesTracedAt = now;
     } else if (t > this.lastT) {
-      backend.advect(this.lastT, t, Math.max(1, Math.ceil((t - this.lastT) * steps)), "euler");
+      // One Euler step per update on slow backends: more steps for a longer frame would slow the next one more.
+      const substeps = backend.software ? 1 : Math.max(1, Math.ceil((t - this.lastT) * steps));
+      backend.advect(this.lastT, t, substeps, "euler");
     } else {
       return false;
     }
