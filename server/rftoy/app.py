@@ -355,4 +355,8 @@ def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") ->
 def run_server(**overrides: Any) -> None:
     """`rftoy serve`: the app on the environment's settings with the given overrides (host, port, device)."""
     settings = Settings(**overrides)
-    uvicorn.Server(uvicorn_config(create_app(settings), settings)).run()
+    try:
+        app = create_app(settings)
+    except RuntimeError as error:
+        raise SystemExit(f"rftoy: {error}") from None
+    uvicorn.Server(uvicorn_config(app, settings)).run()
