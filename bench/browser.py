@@ -158,7 +158,7 @@ def write_section(results: dict[str, Any], command: str) -> None:
         text = text.rstrip("\n") + "\n\n" + body
     else:
         end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[end + 1:] if end != -1 else "")
+        text = text[:start] + body + ("\n" + text[end + 1:] if end != -1 else "")
     RESULTS.write_text(text)
 
 

@@ -83,6 +83,8 @@ class App {
     this.brushPoints = [];
     this.brushStroke = [];
     /** moves not yet sent, keyed by cloud and index, with the time of the oldest pointer event */
+    /** a sample is being dragged */
+    this.dragging = false;
     this.pendingMoves = new Map();
     this.pendingSince = null;
     this.lastFlush = 0;
@@ -364,7 +366,10 @@ class App {
       state: () => this.state,
       brushing: () => this.brushing,
       move: (cloud, index, x, y, time) => this.dragMove(cloud, index, x, y, time),
-      dragEnd: (cloud, index, from, to) => this.commit({ kind: "move", cloud, index, from, to: to.map(roundCoord) }),
+      dragEnd: (cloud, index, from, to) => {
+        this.dragging = false;
+        this.commit({ kind: "move", cloud, index, from, to: to.map(roundCoord) });
+      },
       add: (x, y) => this.addPair(x, y),
       remove: (index) => this.state.count > 1 && this.commit({ kind: "remove", index, x0: this.state.x0[index], x1: this.state.x1[index] }),
       paint: (points) => this.paint(points),
@@ -413,6 +418,7 @@ class App {
 
   /** A dragged sample moved: redraw at once, send at the next frame (coalesced). */
   dragMove(cloud, index, x, y, time) {
+    this.dragging = true;
     this.state[cloud][index] = [roundCoord(x), roundCoord(y)];
     this.pendingMoves.set(`${cloud}:${index}`, { cloud, index, x: roundCoord(x), y: roundCoord(y) });
     this.pendingSince ??= time;
@@ -587,7 +593,8 @@ class App {
     const { t, playing } = this.state.view;
     const backend = this.backend;
     if (!this.roundWeights.has(this.snapshot?.round)) return false;
-    if (!backend.idle) return false;
+    // On slow backends the particles hold still during a drag, so the page keeps up with the pointer.
+    if (!backend.idle || (this.dragging && backend.software)) return false;
     const steps = this.state.settings.steps;
     const retraceDue = !backend.software || now - this.particlesTracedAt > SOFTWARE_RETRACE_MS;
     if (t < this.lastT || (this.particlesStale && !playing && retraceDue)) {
