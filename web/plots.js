@@ -119,7 +119,7 @@ export function drawErrorVsSteps(canvas, rounds) {
   const series = rounds
     .filter((r) => r.errorVsSteps)
     .map((r) => ({ color: ROUND_COLORS[r.index % ROUND_COLORS.length], xs: r.errorVsSteps.steps, ys: r.errorVsSteps.error }));
-  logPlot(canvas, series, { logX: true, xLabel: "Euler steps 1…32 → mean distance to endpoint", empty: "computed while the round trains…" });
+  logPlot(canvas, series, { logX: true, xLabel: "Euler steps 1…32 (log–log)", empty: "computed while the round trains…" });
 }
 
 function fmt(v, digits = 3) {
