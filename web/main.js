@@ -29,6 +29,11 @@ const ERROR_EVERY_MS = 3000;
 const ERROR_MAX_SAMPLES = 256;
 /** Links longer than this are stored on the server instead of carried in the URL. */
 const MAX_LINK_CHARS = 1800;
+/**
+ * Snapshots the server may send before the page acknowledges drawing one (protocol.md, `ack`): a busy page then
+ * gets the freshest snapshot instead of a queue of stale ones.
+ */
+const SNAPSHOT_WINDOW = 1;
 /** Edits go out at most this often (about 60 Hz); moves in between are coalesced. */
 const MIN_EDIT_INTERVAL_MS = 16;
 /** Latency samples kept for the median and 95th percentile. */
@@ -63,6 +68,8 @@ class App {
     /** @type {import("./draw.js").Flow | null} */
     this.flow = null;
     this.snapshots = 0;
+    /** the seq of a snapshot received and not yet drawn (acknowledged once drawn) */
+    this.unacknowledged = null;
     /** @type {import("./plots.js").RoundInfo[]} */
     this.rounds = [];
     /** weights and net of the latest snapshot of each round, by round index */
@@ -188,7 +195,7 @@ class App {
       error: (m) => this.onServerError(m),
       close: () => this.showError("the connection to the server closed; reload the page to start a new session"),
     });
-    this.connection.open(hello);
+    this.connection.open({ ...hello, snapshot_window: SNAPSHOT_WINDOW });
   }
 
   onReady(message) {
@@ -237,6 +244,7 @@ class App {
     const now = performance.now();
     this.snapshot = snapshot;
     this.snapshots += 1;
+    this.unacknowledged = snapshot.seq;
     const trajectories = snapshot.arrays.trajectories;
     if (trajectories) {
       const [rows, n] = trajectories.shape;
@@ -657,6 +665,10 @@ class App {
       this.drawBrushPreview();
       if (this.compared !== null) this.drawCompare();
       this.dirty = false;
+      if (this.unacknowledged !== null) {
+        this.connection.send({ type: "ack", seq: this.unacknowledged });
+        this.unacknowledged = null;
+      }
     }
     if (this.frameTimes.length % 15 === 0) this.updateBadges();
     requestAnimationFrame((next) => this.frame(next));
