@@ -86,9 +86,9 @@ def time_to_quality(recipe: str, target: str, budget_s: float, eval_every: int, 
     """Train until W2 ≤ QUALITY_RATIO × floor or the training budget is spent; evaluation time is not counted."""
     torch.manual_seed(seed)
     eval_gen = data.generator(seed)
-    x0 = data.sample("gaussian", EVAL_N, eval_gen)
+    x0 = data.evaluation_sample("gaussian", EVAL_N, seed)
     reference = data.sample(target, EVAL_N, eval_gen)
-    floor = metrics.w2_floor(target, EVAL_N, eval_gen)
+    floor = metrics.w2_floor(reference, target, eval_gen)
     train_gen = data.generator(seed + 1)
     if recipe == "tutorial":
         net, step = tutorial_loop(target, train_gen)

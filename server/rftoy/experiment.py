@@ -40,11 +40,12 @@ class ExperimentConfig:
     mode: Mode = "online"
     coupling: Coupling = "independent"
     net: NetShape = field(default_factory=NetShape)
-    train: TrainConfig = field(default_factory=TrainConfig)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(ema=0.99))
     reflow_steps: int = 1500
     teacher_steps: int = 8
     eval_steps: int = 100
     distill: bool = False
+    low_discrepancy_x0: bool = True
 
 
 @dataclass
@@ -87,10 +88,13 @@ def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
     train_gen = data.generator(cfg.seed + 1)
     torch.manual_seed(cfg.seed)
 
-    x0 = data.sample(cfg.source, cfg.n, eval_gen).to(device)
+    if cfg.low_discrepancy_x0:
+        x0 = data.evaluation_sample(cfg.source, cfg.n, cfg.seed).to(device)
+    else:
+        x0 = data.sample(cfg.source, cfg.n, eval_gen).to(device)
     x0, x1 = random_pairing(x0, data.sample(cfg.target, cfg.n, eval_gen).to(device), eval_gen)
     target = data.sample(cfg.target, cfg.n, eval_gen).to(device)
-    floor = metrics.w2_floor(cfg.target, cfg.n, eval_gen)
+    floor = metrics.w2_floor(target, cfg.target, eval_gen)
 
     rounds: list[dict[str, Any]] = [_pairing_entry(0, "random", x0, x1)]
     arrays: dict[str, torch.Tensor] = {"x0": x0, "x1": x1, "target": target}
@@ -106,6 +110,7 @@ def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
         started = time.perf_counter()
         trainer.train(sampler)
         seconds = time.perf_counter() - started
+        model = trainer.averaged_model()
 
         evaluation, z1, samples = _evaluate(model, x0, target, cfg.eval_steps, STEP_COUNTS)
         entry = _pairing_entry(k, f"{k}-RF", x0, z1)
@@ -136,7 +141,7 @@ def _distill_round(cfg: ExperimentConfig, teacher: VelocityMLP, x0: torch.Tensor
     started = time.perf_counter()
     trainer.train(sampler)
     seconds = time.perf_counter() - started
-    one_step = solve(student, x0, 1, "euler").end
+    one_step = solve(trainer.averaged_model(), x0, 1, "euler").end
     arrays[f"gen_r{cfg.rounds}_distilled_n1"] = one_step
     entry = _pairing_entry(cfg.rounds, f"{cfg.rounds}-RF distilled", x0, one_step)
     entry.update(w2={"1": metrics.wasserstein2(one_step, target)},

@@ -35,7 +35,7 @@ class NetShape:
 
     width: int = 64
     depth: int = 3
-    activation: Activation = "gelu"
+    activation: Activation = "silu"
 
     def layer_dims(self) -> list[tuple[int, int]]:
         """(in, out) of each linear layer, in order."""

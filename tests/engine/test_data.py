@@ -34,3 +34,16 @@ def test_unknown_preset_and_bad_points_are_refused() -> None:
     with pytest.raises(ValueError, match="finite"):
         data.points_from([[1.0, float("nan")]])
     assert data.points_from([[1, 2], [3, 4]]).shape == (2, 2)
+
+
+def test_evaluation_noise_is_low_discrepancy_and_seeded() -> None:
+    points = data.evaluation_sample("gaussian", 2000, seed=0)
+    assert torch.equal(points, data.evaluation_sample("gaussian", 2000, seed=0))
+    assert torch.isfinite(points).all()
+    assert points.mean(dim=0).abs().max() < 0.02
+    assert (points.std(dim=0) - 1).abs().max() < 0.03
+    for direction in (torch.tensor([0.0, 1.0]), torch.tensor([1.0, 0.0]), torch.tensor([0.6, 0.8])):
+        assert abs(float((points @ direction > 0).float().mean()) - 0.5) < 0.005
+    square = data.evaluation_sample("square", 1000, seed=1)
+    assert square.abs().max() <= 2.0
+    assert torch.equal(data.evaluation_sample("moons", 50, seed=3), data.sample("moons", 50, data.generator(3)))

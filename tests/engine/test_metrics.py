@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from rftoy import metrics
+from rftoy import data, metrics
 from rftoy.solvers import solve
 
 
@@ -80,3 +80,12 @@ def test_error_vs_steps_reports_each_count() -> None:
     results = metrics.error_vs_steps(lambda z, t: torch.ones_like(z), x0, target, (1, 4))
     assert set(results) == {1, 4}
     assert results[1]["w2"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_w2_floor_is_the_score_of_fresh_draws_against_the_same_set() -> None:
+    target = data.sample("circle", 300, data.generator(0))
+    floor = metrics.w2_floor(target, "circle", data.generator(1), repeats=3)
+    gen = data.generator(1)
+    by_hand = [metrics.wasserstein2(data.sample("circle", 300, gen), target) for _ in range(3)]
+    assert floor == pytest.approx(sum(by_hand) / 3)
+    assert 0 < floor < 0.5
