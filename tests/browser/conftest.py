@@ -66,8 +66,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[playwright_api.Playwright]:
+    """Module-scoped: Playwright's sync API keeps an event loop running on the main thread while it lives, and
+    the server tests' own asyncio.run() calls must not meet it."""
     runner = playwright_api.sync_playwright().start()
     yield runner
     runner.stop()
@@ -78,7 +80,7 @@ def launch(playwright: playwright_api.Playwright, webgpu: bool) -> playwright_ap
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_js(playwright: playwright_api.Playwright) -> Iterator[playwright_api.Browser]:
     """Chromium without WebGPU: the page runs its JS fallback."""
     browser = launch(playwright, webgpu=False)
@@ -86,7 +88,7 @@ def browser_js(playwright: playwright_api.Playwright) -> Iterator[playwright_api
     browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser_gpu(playwright: playwright_api.Playwright) -> Iterator[playwright_api.Browser]:
     """Chromium with WebGPU on SwiftShader."""
     browser = launch(playwright, webgpu=True)
