@@ -7,6 +7,7 @@ x_t = t·x1 + (1 − t)·x0, and the net learns v(x_t, t) ≈ x1 − x0.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -23,6 +24,7 @@ TimeSampling = Literal["uniform", "warp", "logit-normal"]
 Coupling = Literal["independent", "ot", "reflow"]
 Schedule = Literal["cosine", "constant"]
 PairSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
+LOSS_HISTORY = 1000
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,12 @@ class Trainer:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         self.time_gen = data.generator(config.seed + 7919)
         self.steps_done = 0
-        self.losses: list[float] = []
+        self.losses: deque[float] = deque(maxlen=LOSS_HISTORY)
         self._window_best = math.inf
         self._window_sum = 0.0
         self._window_count = 0
         self.converged = False
+        self.diverged = False
         self.ema_model = clone_model(model) if config.ema > 0 else None
 
     def averaged_model(self) -> VelocityMLP:
@@ -216,7 +219,14 @@ class Trainer:
         torch._foreach_lerp_(averaged, list(self.model.parameters()), 1 - decay)
 
     def _watch_convergence(self, loss: float) -> None:
-        """Converged once a window's mean loss fails to beat the best earlier window by `converge_tol`."""
+        """Converged once a window's mean loss fails to beat the best earlier window by `converge_tol`.
+
+        A non-finite loss means the net diverged (too high a learning rate, say): training stops at once, with
+        `diverged` set, instead of stepping on forever.
+        """
+        if not math.isfinite(loss):
+            self.diverged = self.converged = True
+            return
         self._window_sum += loss
         self._window_count += 1
         if self._window_count < self.config.converge_window:

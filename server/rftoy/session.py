@@ -61,7 +61,6 @@ from rftoy.settings import Settings
 from rftoy.solvers import EVALS_PER_STEP, Trajectory, solve
 
 logger = logging.getLogger(__name__)
-LOSS_HISTORY = 1000
 MAX_PENDING_OPS = 256
 RoundKind = Literal["rf", "distill"]
 
@@ -146,6 +145,7 @@ class ChunkResult:
     converged_now: bool
     targets: torch.Tensor | None
     solve_s: float
+    steps: int
 
 
 @dataclass
@@ -199,6 +199,7 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
     trainer = round_.trainer
     was_converged = trainer.converged
     interrupted = False
+    steps_before = trainer.steps_done
     if job.train:
         sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.gen)
         while not job.stop.is_set():
@@ -208,11 +209,11 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
             if not job.fresh and job.edited.is_set():
                 interrupted = True
                 break
-        del trainer.losses[:-LOSS_HISTORY]
     if job.stop.is_set():
         return None
+    steps = trainer.steps_done - steps_before
     if interrupted:
-        return ChunkResult(None, None, pairs_x1, False, targets, 0.0)
+        return ChunkResult(None, None, pairs_x1, False, targets, 0.0, steps)
     started = time.perf_counter()
     trajectory = _trajectory(round_, x0, job.config)
     solve_s = time.perf_counter() - started
@@ -223,16 +224,25 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
               (FrameKind.ENDPOINTS, trajectory.end.cpu().numpy())]
     meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
     converged_now = trainer.converged and not was_converged
-    return ChunkResult(Snapshot(meta, arrays), trajectory, pairs_x1, converged_now, targets, solve_s)
+    return ChunkResult(Snapshot(meta, arrays), trajectory, pairs_x1, converged_now, targets, solve_s, steps)
 
 
 class Session:
-    """A live scene and its trainer task. Create it, `start()` it, feed it `handle(message)`, `close()` it."""
+    """A live scene and its trainer task. Create it, `start()` it, feed it `handle(message)`, `close()` it.
+
+    `edits`, `steps`, `snapshots` and `most_rounds` count what it did (for logs); `on_steps` hears of every
+    chunk's training steps.
+    """
 
     def __init__(self, settings: Settings, device: torch.device, pool: Executor,
                  scene: PresetScene | PointsScene, config: Config,
-                 send: Callable[[dict[str, Any]], None], offer: Callable[[Snapshot], None]) -> None:
+                 send: Callable[[dict[str, Any]], None], offer: Callable[[Snapshot], None],
+                 on_steps: Callable[[int], None] | None = None) -> None:
         self.id = secrets.token_hex(6)
+        self._on_steps = on_steps
+        self.edits = 0
+        self.steps = 0
+        self.most_rounds = 1
         self.settings = settings
         self.device = device
         self._pool = pool
@@ -280,6 +290,10 @@ class Session:
     @property
     def task(self) -> asyncio.Task[None] | None:
         return self._task
+
+    @property
+    def snapshots(self) -> int:
+        return self._snapshot_seq
 
     # Scene and config views sent to the client.
 
@@ -337,6 +351,7 @@ class Session:
             pending.ops.append(message)
             pending.n -= 1
         pending.seq = message.seq if pending.seq is None else max(pending.seq, message.seq)
+        self.edits += 1
         self._edited.set()
         self._wake.set()
 
@@ -399,6 +414,7 @@ class Session:
         stale = torch.ones(len(self.x0), dtype=torch.bool)
         self.rounds.append(Round(kind, name, model, trainer, data.generator(self.config.seed + len(self.rounds)),
                                  teacher=teacher.model, targets=torch.zeros_like(self.x0), stale=stale))
+        self.most_rounds = max(self.most_rounds, len(self.rounds))
         self._select(len(self.rounds) - 1)
         self._retrain()
 
@@ -529,6 +545,9 @@ class Session:
                 result = await self._in_thread(run_chunk, job)
                 if result is None:
                     continue
+                self.steps += result.steps
+                if self._on_steps is not None and result.steps:
+                    self._on_steps(result.steps)
                 self._finish(job, result)
                 if result.snapshot is not None and (result.converged_now or self._metrics_due()):
                     self._last_metrics_at = time.perf_counter()
