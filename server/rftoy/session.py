@@ -514,16 +514,16 @@ class Session:
     def _wants_training(self) -> bool:
         return not self.paused and not self.holding and not self.rounds[self.selected].trainer.converged
 
-    def _online_sampler(self, round_: Round) -> PairSampler | None:
+    def _refresh_online_sampler(self, round_: Round) -> None:
+        """In online mode, give the round a sampler of fresh pairs for the scene's presets (kept across modes)."""
         if self.config.mode != "online":
-            return None
+            return
         key = (self.source, self.target, round_.teacher is not None)
         if round_.sampler_key != key:
             coupling = "reflow" if round_.teacher is not None else "independent"
             round_.sampler = online_sampler(self.source, self.target, coupling, round_.gen, self.device,
                                             round_.teacher, self.settings.teacher_steps)
             round_.sampler_key = key
-        return round_.sampler
 
     # The training loop.
 
@@ -582,7 +582,7 @@ class Session:
         if train:
             del self.rounds[self.selected + 1:]
         round_ = self.rounds[self.selected]
-        round_.sampler = self._online_sampler(round_)
+        self._refresh_online_sampler(round_)
         meta = {"type": "snapshot", "round": self.selected, "applied_seq": self.applied_seq,
                 "net": {"width": self.config.width, "depth": self.config.depth, "activation": self.config.activation,
                         "parameters": round_.model.shape.parameter_count()},

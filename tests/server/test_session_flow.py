@@ -196,3 +196,22 @@ def test_snapshot_window_waits_for_acks_and_sends_the_freshest(live: LiveServer)
         await client.close()
 
     asyncio.run(scenario())
+
+
+def test_online_pairs_online_keeps_training(live: LiveServer) -> None:
+    """Switching online → pairs → online trains on the online sampler again (it was once lost: a 1011 close)."""
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config={**SMALL_NET, "mode": "online", "batch": 32})
+        session = live.hub.sessions[ready["session_id"]]
+        step = (await client.wait("snapshot")).meta["step"]
+        for mode in ("pairs", "online"):
+            await client.send({"type": "set_config", "config": {"mode": mode}})
+            assert (await client.wait("config"))["config"]["mode"] == mode
+            step = (await client.snapshot_where(lambda s, after=step: s.meta["step"] > after)).meta["step"]
+        step = (await client.snapshot_where(lambda s, after=step: s.meta["step"] > after)).meta["step"]
+        assert session.rounds[0].sampler is not None and not session.task.done()
+        await client.close()
+
+    asyncio.run(scenario())
