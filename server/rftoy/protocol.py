@@ -323,8 +323,10 @@ def parse_client_message(text: str, settings: Settings) -> Any:
     """Validate one JSON text frame into a client message model, or raise ProtocolError."""
     try:
         raw = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except ValueError as error:  # also integers over Python's 4300-digit limit
         raise ProtocolError("bad_json", f"not valid JSON: {error}") from None
+    except RecursionError:
+        raise ProtocolError("bad_json", "not valid JSON: nested too deeply") from None
     if not isinstance(raw, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
     message_type = raw.get("type")

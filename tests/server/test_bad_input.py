@@ -24,6 +24,8 @@ async def _expect_error(client: LiveClient, message: dict | str | bytes, code: s
 BAD_AFTER_HELLO = [
     ("{not json", "bad_json", "not valid JSON"),
     ("[1, 2]", "bad_json", "JSON object"),
+    ('{"type": "ping", "nonce": ' + "9" * 5000 + "}", "bad_json", "4300 digits"),
+    ("[" * 100_000, "bad_json", "nested too deeply"),
     ({"type": "teleport"}, "unknown_type", "'teleport'"),
     ({"seq": 1}, "unknown_type", "None"),
     ({"type": "hello", "protocol": 1}, "state", "already said hello"),
