@@ -55,6 +55,7 @@ from rftoy.protocol import (
     SelectRound,
     SetConfig,
     SetScene,
+    error_message,
     points_scene,
 )
 from rftoy.settings import Settings
@@ -176,7 +177,7 @@ def measure(job: ChunkJob, result: ChunkResult) -> dict[str, Any]:
     if job.round.kind == "rf":
         s, s_norm = metrics.straightness(job.round.model, trajectory)
         found["straightness"] = {"s": s, "s_norm": s_norm}
-    if len(x0) <= job.metrics_max_points:
+    if len(x0) <= job.metrics_max_points and bool(z1.isfinite().all()):
         target = job.x1.to(z1.device)
         found["w2"] = metrics.wasserstein2(z1, target)
         found["energy"] = metrics.energy_distance(z1, target)
@@ -548,6 +549,9 @@ class Session:
                 self.steps += result.steps
                 if self._on_steps is not None and result.steps:
                     self._on_steps(result.steps)
+                if job.round.trainer.diverged:
+                    self._restart_diverged(job.round)
+                    continue
                 self._finish(job, result)
                 if result.snapshot is not None and (result.converged_now or self._metrics_due()):
                     self._last_metrics_at = time.perf_counter()
@@ -557,6 +561,21 @@ class Session:
         """Run `fn` on the shared training pool; `close` waits for it, as threads cannot be cancelled."""
         self._chunk = self._pool.submit(fn, *args)
         return await asyncio.wrap_future(self._chunk)
+
+    def _restart_diverged(self, round_: Round) -> None:
+        """A round whose loss went non-finite: tell the client, start it over from its initial weights, and hold
+        it until the next change (a new learning rate, an edit, resume), so it does not diverge again at once."""
+        self._send(error_message(ProtocolError("diverged", "training diverged (the loss is not finite); lower the "
+                                               "learning rate")))
+        if round_.teacher is None:
+            fresh = self._fresh_round()
+            round_.model, round_.trainer = fresh.model, fresh.trainer
+        else:
+            round_.model = clone_model(round_.teacher)
+            round_.trainer = Trainer(round_.model, self._train_config(round_.kind), distill=round_.kind == "distill")
+        self.holding = True
+        self._snapshot_due = True
+        self._wake.set()
 
     def _metrics_due(self) -> bool:
         """Metrics wait while an edit is pending (a drag), but never more than ten intervals."""

@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 import numpy as np
+import torch
 from conftest import SMALL_NET, LiveServer
 from live_client import LiveClient
 
@@ -212,6 +213,34 @@ def test_online_pairs_online_keeps_training(live: LiveServer) -> None:
             step = (await client.snapshot_where(lambda s, after=step: s.meta["step"] > after)).meta["step"]
         step = (await client.snapshot_where(lambda s, after=step: s.meta["step"] > after)).meta["step"]
         assert session.rounds[0].sampler is not None and not session.task.done()
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_diverged_round_is_reported_and_restarted(live: LiveServer) -> None:
+    """Fault injection: NaN weights make the loss non-finite, as a too-high learning rate does on a long run."""
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config=SMALL_NET)
+        session = live.hub.sessions[ready["session_id"]]
+        await client.send({"type": "pause"})
+        await client.snapshot_where(lambda s: s.meta["state"] == "paused")
+        broken = session.rounds[0].trainer
+        with torch.no_grad():
+            for parameter in session.rounds[0].model.parameters():
+                parameter.fill_(float("nan"))
+        await client.send({"type": "resume"})
+        error = await client.wait("error")
+        assert error["code"] == "diverged" and "lower the learning rate" in error["message"]
+        fresh = await client.snapshot_where(lambda s: s.meta["state"] == "idle")
+        assert np.isfinite(fresh.weights).all() and np.isfinite(fresh.endpoints).all()
+        assert session.rounds[0].trainer is not broken
+        await client.send({"type": "set_config", "config": {"lr": 0.001}})
+        await client.wait("config")
+        await client.snapshot_where(lambda s: s.meta["step"] > 0 and s.meta["loss"] is not None)
+        assert not session.task.done()
         await client.close()
 
     asyncio.run(scenario())
