@@ -63,6 +63,8 @@ from rftoy.solvers import EVALS_PER_STEP, Trajectory, solve
 
 logger = logging.getLogger(__name__)
 MAX_PENDING_OPS = 256
+REFLOW_POOL_BATCHES = 16  # flow.reflow_pool_sampler's pool: its first draw traces this many batches
+BACKWARD_PASSES = 3  # a training step's forward and backward passes, in forward-pass multiply-adds
 RoundKind = Literal["rf", "distill"]
 
 
@@ -75,6 +77,16 @@ def trace_work(n: int, config: Config, evaluations: int | None = None) -> float:
     shape = NetShape(config.width, config.depth, config.activation)
     evals = evaluations if evaluations is not None else config.steps * EVALS_PER_STEP[config.solver]
     return float(n) * evals * shape.parameter_count()
+
+
+def train_work(config: Config, teacher_steps: int | None = None) -> float:
+    """Multiply-adds of the costliest training step: forward and backward on a batch, plus (online with a teacher,
+    given its rk4 `teacher_steps`) the first fill of the reflow pool, which traces many batches with the teacher."""
+    weights = NetShape(config.width, config.depth, config.activation).parameter_count()
+    work = float(config.batch) * BACKWARD_PASSES * weights
+    if teacher_steps is not None:
+        work += float(config.batch) * REFLOW_POOL_BATCHES * teacher_steps * EVALS_PER_STEP["rk4"] * weights
+    return work
 
 
 def materialize(scene: PresetScene | PointsScene) -> tuple[torch.Tensor, torch.Tensor, str | None, str | None]:
@@ -251,6 +263,7 @@ class Session:
         self._offer = offer
         self.x0, self.x1, self.source, self.target = materialize(scene)
         self._check_work(len(self.x0), config, "hello")
+        self._check_training(config, "hello", teacher=False)
         self.config = config
         if config.mode == "online" and not self._has_presets():
             self.config = config.model_copy(update={"mode": "pairs"})
@@ -339,6 +352,8 @@ class Session:
                 raise session_error(f"the scene already has the maximum of {self.settings.max_points} pairs",
                                     "add_pair", "invalid", message.seq)
             self._check_work(pending.n + 1, self.config, "add_pair")
+            if self.rounds[self.selected].teacher is not None:
+                self._check_work(pending.n + 1, self.config, "add_pair", self._teacher_evals())
             self._check_pending_room(message)
             pending.ops.append(message)
             pending.n += 1
@@ -383,6 +398,8 @@ class Session:
                                 "set_config", "invalid")
         config = message.config.apply(self.config)
         self._check_work(len(self.x0), config, "set_config")
+        teacher = self.rounds[self.selected].teacher is not None and not NET_FIELDS & changes.keys()
+        self._check_training(config, "set_config", teacher)
         self.config = config
         if NET_FIELDS & changes.keys():
             self._reset_rounds()
@@ -403,8 +420,8 @@ class Session:
             raise session_error(f"cannot {verb} from a distilled one-step model; select an RF round first", verb)
         if self.selected + 1 >= self.settings.max_rounds:
             raise session_error(f"a session holds at most {self.settings.max_rounds} rounds", verb)
-        teacher_evals = self.settings.teacher_steps * EVALS_PER_STEP["rk4"]
-        self._check_work(len(self.x0), self.config, verb, teacher_evals)
+        self._check_work(len(self.x0), self.config, verb, self._teacher_evals())
+        self._check_training(self.config, verb, teacher=True)
         del self.rounds[self.selected + 1:]
         model = clone_model(teacher.model)
         config = self._train_config()
@@ -447,6 +464,19 @@ class Session:
             raise session_error(f"{what} would take {work:.3g} multiply-adds ({n} points), over the limit of "
                                 f"{limit:.3g}; use fewer points, solver steps or a smaller net", in_reply_to,
                                 "invalid")
+
+    def _teacher_evals(self) -> int:
+        return self.settings.teacher_steps * EVALS_PER_STEP["rk4"]
+
+    def _check_training(self, config: Config, in_reply_to: str, teacher: bool) -> None:
+        """Refuse a config whose costliest training step (with a teacher's reflow pool, online) is over the limit."""
+        pool = teacher and config.mode == "online"
+        work = train_work(config, self.settings.teacher_steps if pool else None)
+        limit = self.settings.max_trace_work
+        if work > limit:
+            what = "filling the online reflow pool with the teacher" if pool else "one training step"
+            raise session_error(f"{what} would take {work:.3g} multiply-adds (batch {config.batch}), over the limit "
+                                f"of {limit:.3g}; use a smaller batch or net", in_reply_to, "invalid")
 
     def _has_presets(self) -> bool:
         return self.source is not None and self.target is not None

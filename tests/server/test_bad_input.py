@@ -8,6 +8,8 @@ import json
 import pytest
 from conftest import SMALL_NET, LiveServer, wait_until
 from live_client import LiveClient
+from rftoy.model import NetShape
+from rftoy.settings import Settings
 from websockets.exceptions import ConnectionClosed
 
 SCENE = {"kind": "preset", "n": 8, "seed": 2}
@@ -214,3 +216,38 @@ def test_work_limit_refuses_costly_scenes_and_nets(launch) -> None:
         await client.close()
 
     asyncio.run(scenario())
+
+
+def test_work_limit_covers_training_steps_and_teachers(launch) -> None:
+    """A training step (batch × 3 × weights), the online reflow pool and the teacher's trace of an added pair."""
+    n, weights = 40, NetShape(16, 2, "gelu").parameter_count()
+    live = launch(max_trace_work=n * live_settings_teacher_evals() * weights)
+    scene = {**SCENE, "n": n}
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await _expect_error(client, {"type": "hello", "protocol": 1, "scene": scene,
+                                     "config": {"width": 64, "depth": 3, "steps": 1, "solver": "euler"}},
+                            "invalid", "one training step would take")
+        ready = await client.hello(scene=scene, config={**SMALL_NET, "mode": "online", "batch": 32})
+        session = live.hub.sessions[ready["session_id"]]
+        await _expect_error(client, {"type": "reflow"}, "invalid", "filling the online reflow pool")
+        assert len(session.rounds) == 1
+        await client.send({"type": "set_config", "config": {"mode": "pairs"}})
+        await client.wait("config")
+        await client.send({"type": "reflow"})
+        await client.snapshot_where(lambda s: s.meta["round"] == 1)
+        await _expect_error(client, {"type": "set_config", "config": {"mode": "online"}}, "invalid",
+                            "filling the online reflow pool")
+        await _expect_error(client, {"type": "add_pair", "seq": 1, "x0": [0, 0], "x1": [1, 1]}, "invalid",
+                            f"tracing the teacher would take {(n + 1) * live_settings_teacher_evals() * weights:.3g}")
+        assert session.config.mode == "pairs" and len(session.rounds) == 2
+        assert session._pending.n == n
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def live_settings_teacher_evals() -> int:
+    """Net evaluations of a teacher trace per point: the default teacher_steps of rk4 (4 evaluations each)."""
+    return Settings().teacher_steps * 4
