@@ -162,15 +162,20 @@ def test_too_many_sessions_are_refused_politely(launch) -> None:
 
 
 def test_a_connection_without_hello_is_closed(launch) -> None:
-    live = launch(hello_timeout_s=0.3)
+    """One deadline from the accept: pings (answered) do not restart it."""
+    live = launch(hello_timeout_s=1.0)
 
     async def scenario() -> None:
+        loop = asyncio.get_running_loop()
         client = await LiveClient.open(live.ws_url)
-        await client.send({"type": "ping"})
-        assert (await client.wait("pong"))["type"] == "pong"
+        opened = loop.time()
         with pytest.raises(ConnectionClosed) as closed:
-            await client.next(timeout=5)
+            while loop.time() - opened < 10:
+                await client.send({"type": "ping"})
+                assert (await client.wait("pong"))["type"] == "pong"
+                await asyncio.sleep(0.1)  # pacing, under the flood limit
         assert closed.value.rcvd.code == 1008 and "no hello" in closed.value.rcvd.reason
+        assert loop.time() - opened < 5
 
     asyncio.run(scenario())
     wait_until(lambda: live.hub.connections == 0)
