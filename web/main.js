@@ -472,8 +472,11 @@ class App {
     }
     this.flow = null;
     this.resetParticles();
-    if (edit.kind === "add") this.noteSent(this.connection.sendEdit({ type: "add_pair", x0: edit.x0, x1: edit.x1 }));
-    else this.noteSent(this.connection.sendEdit({ type: "remove_pair", index: edit.index }));
+    if (edit.kind === "add") {
+      this.noteSent(this.connection.sendEdit({ type: "add_pair", x0: edit.x0, x1: edit.x1, index: edit.index }));
+    } else {
+      this.noteSent(this.connection.sendEdit({ type: "remove_pair", index: edit.index }));
+    }
   }
 
   /** Click on empty space: a data sample there, paired with noise drawn near a random noise sample. */

@@ -87,7 +87,7 @@ export class SceneState {
   }
 
   /**
-   * Apply a new edit and record it for undo; an `add` always appends (as the server does).
+   * Apply a new edit and record it for undo; a new `add` appends (an undone `remove` re-inserts at its index).
    * @returns {Edit} the edit as applied
    */
   apply(edit) {
@@ -103,9 +103,9 @@ export class SceneState {
   undo() {
     const edit = this.undoStack.pop();
     if (!edit) return null;
-    const applied = inverse(edit, this.count);
+    const applied = inverse(edit);
     this.applyRaw(applied);
-    this.redoStack.push(inverse(applied, this.count));
+    this.redoStack.push(edit);
     this.edited = true;
     return applied;
   }
@@ -114,10 +114,9 @@ export class SceneState {
   redo() {
     const edit = this.redoStack.pop();
     if (!edit) return null;
-    const applied = edit.kind === "add" ? { ...edit, index: this.count } : edit;
-    this.applyRaw(applied);
-    this.undoStack.push(applied);
-    return applied;
+    this.applyRaw(edit);
+    this.undoStack.push(edit);
+    return edit;
   }
 
   /** @param {Edit} edit */
@@ -163,14 +162,13 @@ export class SceneState {
 }
 
 /**
- * The edit that undoes `edit`; re-adding a removed pair appends it, so its index becomes `count`.
+ * The edit that undoes `edit`; a removed pair is re-added at its old index (the server inserts it there).
  * @param {Edit} edit
- * @param {number} count pairs in the scene before the inverse is applied
  */
-function inverse(edit, count) {
+function inverse(edit) {
   if (edit.kind === "move") return { ...edit, from: edit.to, to: edit.from };
   if (edit.kind === "add") return { ...edit, kind: "remove" };
-  return { ...edit, kind: "add", index: count };
+  return { ...edit, kind: "add" };
 }
 
 function diff(values, defaults) {

@@ -236,10 +236,13 @@ class Edit(Strict):
 
 
 class AddPair(Strict):
+    """A new pair (x0, x1), inserted at `index` (shifting the later pairs up), or appended when it is absent."""
+
     type: Literal["add_pair"]
     seq: int = Field(ge=0)
     x0: Point
     x1: Point
+    index: int | None = Field(None, ge=0)
 
     @field_validator("x0", "x1")
     @classmethod

@@ -170,6 +170,10 @@ class PendingOps:
     seq: int | None = None
 
 
+def _insert(rows: torch.Tensor, at: int, new: torch.Tensor) -> torch.Tensor:
+    return torch.cat([rows[:at], new, rows[at:]])
+
+
 def _trajectory(round_: Round, x0: torch.Tensor, config: Config) -> Trajectory:
     if round_.kind == "distill":
         return solve(round_.model, x0, 1, "euler")
@@ -351,6 +355,10 @@ class Session:
             if pending.n >= self.settings.max_points:
                 raise session_error(f"the scene already has the maximum of {self.settings.max_points} pairs",
                                     "add_pair", "invalid", message.seq)
+            if message.index is not None and message.index > pending.n:
+                raise session_error(f"add_pair.index: {message.index} is out of range; the scene has {pending.n} "
+                                    f"pairs, so a pair goes in at 0 … {pending.n}", "add_pair", "invalid",
+                                    message.seq)
             self._check_work(pending.n + 1, self.config, "add_pair")
             if self.rounds[self.selected].teacher is not None:
                 self._check_work(pending.n + 1, self.config, "add_pair", self._teacher_evals())
@@ -526,11 +534,12 @@ class Session:
                         for r in rounds:
                             r.stale[index] = True
             elif isinstance(op, AddPair):
-                x0 = torch.cat([x0, torch.tensor([op.x0])])
-                x1 = torch.cat([x1, torch.tensor([op.x1])])
+                at = len(x0) if op.index is None else op.index
+                x0 = _insert(x0, at, torch.tensor([op.x0]))
+                x1 = _insert(x1, at, torch.tensor([op.x1]))
                 for r in rounds:
-                    r.targets = torch.cat([r.targets, torch.zeros(1, 2)])
-                    r.stale = torch.cat([r.stale, torch.ones(1, dtype=torch.bool)])
+                    r.targets = _insert(r.targets, at, torch.zeros(1, 2))
+                    r.stale = _insert(r.stale, at, torch.ones(1, dtype=torch.bool))
             else:
                 keep = torch.arange(len(x0)) != op.index
                 x0, x1 = x0[keep], x1[keep]

@@ -174,3 +174,27 @@ def test_touch_drag_moves_a_point(browser_js: Browser, server: str) -> None:
         assert watch.errors == []
     finally:
         context.close()
+
+
+def test_undo_of_a_removal_restores_the_pair_in_place(js_page: PageWatch, server: str) -> None:
+    """Move pair 5, remove pair 2, undo twice: pair 2 is back at index 2 and pair 5 where it was (page and server)."""
+    js_page.open(server)
+    page = js_page.page
+    page.wait_for_function("window.rftoy.trajectory(5) !== null")
+    original = page.evaluate("window.rftoy.points()")
+    n = len(original["x0"])
+    drag(page, "x0", 5, 60, -40)
+    page.mouse.up()
+    assert page.evaluate("window.rftoy.points().x0[5]") != original["x0"][5]
+    removed = page.evaluate("window.rftoy.pointOnPage('x1', 2)")
+    page.mouse.dblclick(removed["x"], removed["y"])
+    page.wait_for_function(f"window.rftoy.summary.n === {n - 1}")
+    assert page.evaluate("window.rftoy.points().x1[2]") == original["x1"][3], "pair 2 was the one removed"
+    page.keyboard.press("Control+z")
+    page.keyboard.press("Control+z")
+    assert page.evaluate("window.rftoy.points()") == original
+    page.wait_for_function("window.rftoy.summary.appliedSeq !== null && "
+                           "window.rftoy.summary.appliedSeq >= window.rftoy.summary.sentSeq", timeout=10_000)
+    wait_trajectory_starts_at(page, 2, original["x0"][2], 10_000)
+    wait_trajectory_starts_at(page, 5, original["x0"][5], 10_000)
+    assert js_page.errors == []

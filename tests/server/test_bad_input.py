@@ -44,6 +44,7 @@ BAD_AFTER_HELLO = [
     ({"type": "edit", "moves": [{"cloud": "x0", "index": 0, "x": 0, "y": 0}]}, "invalid", "seq"),
     ({"type": "add_pair", "seq": 2, "x0": [0, 0], "x1": [1e9, 0]}, "invalid", "outside"),
     ({"type": "remove_pair", "seq": 3, "index": 99}, "invalid", "out of range"),
+    ({"type": "add_pair", "seq": 4, "x0": [0, 0], "x1": [1, 1], "index": 9}, "invalid", "0 … 8"),
     ({"type": "set_scene", "scene": {"kind": "preset", "n": 100000}}, "invalid", "over the limit of 512"),
     ({"type": "set_scene", "scene": {"kind": "preset", "source": "unicorn"}}, "invalid", "unknown preset"),
     ({"type": "set_scene", "scene": {"kind": "points", "x0": [[0, 0]] * 513, "x1": [[1, 1]] * 513}}, "invalid",

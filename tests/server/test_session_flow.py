@@ -66,6 +66,9 @@ def test_add_and_remove_pairs(live: LiveServer) -> None:
         assert removed.meta["n"] == 16
         np.testing.assert_allclose(removed.trajectories[0, :14], x0[1:15])
         np.testing.assert_allclose(removed.trajectories[0, 15], [1.0, 1.0])
+        await client.send({"type": "add_pair", "seq": 4, "x0": [-0.5, 0.75], "x1": [0.0, 2.0], "index": 1})
+        inserted = await client.snapshot_where(lambda s: s.meta["applied_seq"] == 4)
+        np.testing.assert_allclose(inserted.trajectories[0, [0, 1, 2]], [x0[1], [-0.5, 0.75], x0[2]])
         await client.close()
 
     asyncio.run(scenario())
