@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +10,7 @@ import pytest
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from browser_page import PageWatch  # noqa: E402  (after the skip: it needs playwright)
+from browser_page import PageWatch, serve  # noqa: E402  (after the skip: it needs playwright)
 
 CHROMIUM = Path(os.environ.get("RFTOY_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -26,44 +20,10 @@ if not CHROMIUM.exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (set RFTOY_CHROMIUM)", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_health(base: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base}/api/health", timeout=1) as response:
-                if json.load(response)["status"] == "ok":
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server at {base} did not become healthy in {timeout} s")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`rftoy serve` on a free port with its own database; yields the base URL."""
-    port = free_port()
-    env = {**os.environ, "RFTOY_DATABASE": str(tmp_path_factory.mktemp("db") / "scenes.sqlite3"),
-           "RFTOY_DEVICE": "cpu", "RFTOY_TORCH_THREADS": "1"}
-    process = subprocess.Popen([sys.executable, "-m", "rftoy.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(base, process)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """The server with its default settings; yields the base URL."""
+    yield from serve(tmp_path_factory.mktemp("server"))
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from browser_page import PageWatch
+import pytest
+from browser_page import PageWatch, serve
 from playwright.sync_api import Browser, Page
 
 DRAG_DEADLINE_MS = 2000
@@ -198,3 +200,9 @@ def test_undo_of_a_removal_restores_the_pair_in_place(js_page: PageWatch, server
     wait_trajectory_starts_at(page, 2, original["x0"][2], 10_000)
     wait_trajectory_starts_at(page, 5, original["x0"][5], 10_000)
     assert js_page.errors == []
+
+
+def test_a_server_that_fails_to_start_shows_its_stderr(tmp_path: Path) -> None:
+    """The fixture's server writes stderr to a file (a pipe nobody reads could block it) and reports it."""
+    with pytest.raises(RuntimeError, match="max_points"):
+        next(serve(tmp_path, RFTOY_MAX_POINTS="-1"))
