@@ -89,14 +89,20 @@ class App {
     this.brushing = false;
     this.brushPoints = [];
     this.brushStroke = [];
-    /** moves not yet sent, keyed by cloud and index, with the time of the oldest pointer event */
     /** a sample is being dragged */
     this.dragging = false;
+    /** moves not yet sent, keyed by cloud and index, with the time of the oldest pointer event */
     this.pendingMoves = new Map();
     this.pendingSince = null;
     this.lastFlush = 0;
     /** send time of each edit seq not yet reflected by a snapshot */
     this.sentAt = new Map();
+    /** the undoable edit behind each add/remove/click-move seq not yet applied, to take it back if refused */
+    this.sentEdits = new Map();
+    /** one entry per set_scene not yet answered (a scene or an error): whether it was a brush stroke */
+    this.sceneRequests = [];
+    /** source, target and n of the scene the server last confirmed (restored when it refuses a new one) */
+    this.confirmedScene = null;
     this.lastSentSeq = null;
     this.appliedSeq = null;
     this.latencies = [];
@@ -190,7 +196,7 @@ class App {
       snapshot: (m) => this.onSnapshot(m),
       metrics: (m) => this.onMetrics(m.round, m),
       round_done: (m) => this.onMetrics(m.round, m.metrics),
-      scene: (m) => this.onScene(m.scene),
+      scene: (m) => this.onSceneReply(m.scene),
       config: (m) => this.onConfig(m.config),
       error: (m) => this.onServerError(m),
       close: () => this.showError("the connection to the server closed; reload the page to start a new session"),
@@ -210,11 +216,22 @@ class App {
     this.onScene(message.scene);
   }
 
+  /** The server's answer to a set_scene: a brush stroke's scene shows as drawn data. */
+  onSceneReply(scene) {
+    const painted = this.sceneRequests.shift()?.painted;
+    if (painted) {
+      this.state.settings.source = "gaussian";
+      this.state.settings.target = DRAWN_TARGET;
+    }
+    this.onScene(scene);
+  }
+
   onScene(scene) {
     const s = this.state.settings;
     if (scene.source) s.source = scene.source;
     if (scene.target) s.target = scene.target;
     s.n = scene.x0.length;
+    this.confirmedScene = { source: s.source, target: s.target, n: s.n };
     this.state.setPoints(scene.x0, scene.x1, this.nextSceneEdited);
     this.flow = null;
     this.compareFlow = null;
@@ -229,13 +246,31 @@ class App {
     syncControls(this.state);
   }
 
-  /** Show the server's refusal; a refused config or scene change puts the controls back as they were. */
+  /**
+   * Show the server's refusal and take the refused change back, so page and server agree: a config or scene
+   * change puts the controls back; a refused edit, add or remove is undone on the page and leaves the history.
+   */
   onServerError(message) {
     this.showError(`server: ${message.message}`);
     if (message.in_reply_to === "set_config" && this.serverConfig) this.onConfig(this.serverConfig);
     if (message.in_reply_to === "set_scene") {
-      this.state.settings.n = this.state.count;
+      const request = this.sceneRequests.shift();
+      if (request?.painted) this.brushPoints.length = Math.min(this.brushPoints.length, request.brushed);
+      Object.assign(this.state.settings, this.confirmedScene);
+      this.nextSceneEdited = this.state.edited;
       syncControls(this.state);
+    }
+    const edit = this.sentEdits.get(message.seq);
+    if (edit && ["edit", "add_pair", "remove_pair"].includes(message.in_reply_to)) {
+      this.sentEdits.delete(message.seq);
+      this.sentAt.delete(message.seq);
+      this.lastSentSeq = Math.max(this.appliedSeq ?? 0, ...this.sentAt.keys());
+      this.state.revert(edit);
+      this.state.settings.n = this.state.count;
+      this.flow = null;
+      this.resetParticles();
+      syncControls(this.state);
+      this.dirty = true;
     }
   }
 
@@ -265,6 +300,7 @@ class App {
     }
     if (snapshot.applied_seq !== null && snapshot.applied_seq !== this.appliedSeq) {
       this.appliedSeq = snapshot.applied_seq;
+      for (const seq of this.sentEdits.keys()) if (seq <= snapshot.applied_seq) this.sentEdits.delete(seq);
       for (const [seq, sent] of this.sentAt) {
         if (seq > snapshot.applied_seq) continue;
         this.lastLatency = now - sent;
@@ -464,19 +500,20 @@ class App {
   sendEdit(edit, alreadySent = false) {
     if (!edit) return;
     this.dirty = true;
+    let message;
     if (edit.kind === "move") {
-      if (!alreadySent) {
-        this.noteSent(this.connection.sendEdit({ type: "edit", moves: [{ cloud: edit.cloud, index: edit.index, x: edit.to[0], y: edit.to[1] }] }));
-      }
-      return;
-    }
-    this.flow = null;
-    this.resetParticles();
-    if (edit.kind === "add") {
-      this.noteSent(this.connection.sendEdit({ type: "add_pair", x0: edit.x0, x1: edit.x1, index: edit.index }));
+      if (alreadySent) return;
+      message = { type: "edit", moves: [{ cloud: edit.cloud, index: edit.index, x: edit.to[0], y: edit.to[1] }] };
     } else {
-      this.noteSent(this.connection.sendEdit({ type: "remove_pair", index: edit.index }));
+      this.flow = null;
+      this.resetParticles();
+      message = edit.kind === "add"
+        ? { type: "add_pair", x0: edit.x0, x1: edit.x1, index: edit.index }
+        : { type: "remove_pair", index: edit.index };
     }
+    const seq = this.connection.sendEdit(message);
+    this.noteSent(seq);
+    this.sentEdits.set(seq, edit);
   }
 
   /** Click on empty space: a data sample there, paired with noise drawn near a random noise sample. */
@@ -496,13 +533,19 @@ class App {
     const x1 = this.brushPoints.slice(0, max);
     if (x1.length < 2) return;
     const x0 = normalPoints(x1.length, this.state.settings.seed).map((p) => p.map(roundCoord));
-    this.state.settings.source = "gaussian";
-    this.state.settings.target = DRAWN_TARGET;
     this.nextSceneEdited = true;
-    this.state.setPoints(x0, x1, true);
-    this.connection.send({ type: "set_scene", scene: { kind: "points", x0, x1, source: "gaussian", target: null } });
-    this.flow = null;
+    const brushed = this.brushPoints.length - points.length;
+    this.sendScene({ kind: "points", x0, x1, source: "gaussian", target: null }, brushed);
     this.dirty = true;
+  }
+
+  /**
+   * Ask the server for a new scene; the page shows it when the server's `scene` reply comes.
+   * @param {number | null} brushed brush points before this stroke, for a stroke's scene (else null)
+   */
+  sendScene(scene, brushed = null) {
+    this.sceneRequests.push({ painted: brushed !== null, brushed });
+    this.connection.send({ type: "set_scene", scene });
   }
 
   changeSetting(key, value) {
@@ -510,9 +553,9 @@ class App {
     this.state.settings[key] = value;
     if (["source", "target", "n", "seed"].includes(key)) {
       this.nextSceneEdited = false;
-      this.state.edited = false;
       if (key === "seed") this.connection.send({ type: "set_config", config: { seed: value } });
-      this.connection.send({ type: "set_scene", scene: this.sceneMessage() });
+      const s = this.state.settings;
+      this.sendScene({ kind: "preset", source: s.source, target: s.target, n: s.n, seed: s.seed });
     } else {
       this.connection.send({ type: "set_config", config: { [key]: value } });
     }

@@ -71,6 +71,8 @@ export class SceneState {
     this.undoStack = [];
     /** @type {Edit[]} */
     this.redoStack = [];
+    /** the edit each undo's inverse took back (to put it back if the server refuses the inverse) */
+    this.undone = new WeakMap();
   }
 
   get count() {
@@ -106,6 +108,7 @@ export class SceneState {
     const applied = inverse(edit);
     this.applyRaw(applied);
     this.redoStack.push(edit);
+    this.undone.set(applied, edit);
     this.edited = true;
     return applied;
   }
@@ -117,6 +120,20 @@ export class SceneState {
     this.applyRaw(edit);
     this.undoStack.push(edit);
     return edit;
+  }
+
+  /**
+   * Take back an applied edit that the server refused: the points return, and the history is as before it.
+   * @param {Edit} edit as returned by apply, undo or redo
+   */
+  revert(edit) {
+    this.applyRaw(inverse(edit));
+    const undone = this.undone.get(edit);
+    const [from, to] = undone ? [this.redoStack, this.undoStack] : [this.undoStack, null];
+    const entry = undone ?? edit;
+    const at = from.lastIndexOf(entry);
+    if (at >= 0) from.splice(at, 1);
+    if (to) to.push(entry);
   }
 
   /** @param {Edit} edit */

@@ -359,9 +359,9 @@ class Session:
                 raise session_error(f"add_pair.index: {message.index} is out of range; the scene has {pending.n} "
                                     f"pairs, so a pair goes in at 0 … {pending.n}", "add_pair", "invalid",
                                     message.seq)
-            self._check_work(pending.n + 1, self.config, "add_pair")
+            self._check_work(pending.n + 1, self.config, "add_pair", seq=message.seq)
             if self.rounds[self.selected].teacher is not None:
-                self._check_work(pending.n + 1, self.config, "add_pair", self._teacher_evals())
+                self._check_work(pending.n + 1, self.config, "add_pair", self._teacher_evals(), message.seq)
             self._check_pending_room(message)
             pending.ops.append(message)
             pending.n += 1
@@ -465,13 +465,14 @@ class Session:
 
     # State changes (called with the lock held).
 
-    def _check_work(self, n: int, config: Config, in_reply_to: str, evaluations: int | None = None) -> None:
+    def _check_work(self, n: int, config: Config, in_reply_to: str, evaluations: int | None = None,
+                    seq: int | None = None) -> None:
         work, limit = trace_work(n, config, evaluations), self.settings.max_trace_work
         if work > limit:
             what = "tracing the teacher" if evaluations is not None else "one snapshot"
             raise session_error(f"{what} would take {work:.3g} multiply-adds ({n} points), over the limit of "
                                 f"{limit:.3g}; use fewer points, solver steps or a smaller net", in_reply_to,
-                                "invalid")
+                                "invalid", seq)
 
     def _teacher_evals(self) -> int:
         return self.settings.teacher_steps * EVALS_PER_STEP["rk4"]

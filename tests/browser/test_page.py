@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -206,3 +207,27 @@ def test_a_server_that_fails_to_start_shows_its_stderr(tmp_path: Path) -> None:
     """The fixture's server writes stderr to a file (a pipe nobody reads could block it) and reports it."""
     with pytest.raises(RuntimeError, match="max_points"):
         next(serve(tmp_path, RFTOY_MAX_POINTS="-1"))
+
+
+@pytest.fixture(scope="module")
+def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose cost limit is exactly one snapshot of the page's default scene (64 points, midpoint × 16
+    steps, 8706 weights): one pair more is refused."""
+    yield from serve(tmp_path_factory.mktemp("tight"), RFTOY_MAX_TRACE_WORK=str(64 * 32 * 8706))
+
+
+def test_a_refused_add_is_taken_back_on_the_page(js_page: PageWatch, tight_server: str) -> None:
+    js_page.open(tight_server)
+    page = js_page.page
+    page.wait_for_function("window.rftoy.trajectory(0) !== null")
+    original = page.evaluate("window.rftoy.points()")
+    box = page.locator("#scene").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 40, box["y"] + 40)
+    page.wait_for_function("window.rftoy.summary.errors.some((e) => e.includes('one snapshot would take'))")
+    page.wait_for_function("window.rftoy.summary.n === 64")
+    assert page.evaluate("window.rftoy.points()") == original
+    assert page.evaluate("window.rftoy.summary.undo") == 0
+    drag(page, "x0", 63, 30, 30)
+    page.mouse.up()
+    wait_trajectory_starts_at(page, 63, page.evaluate("window.rftoy.points().x0[63]"), 10_000)

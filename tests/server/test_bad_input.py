@@ -245,8 +245,10 @@ def test_work_limit_covers_training_steps_and_teachers(launch) -> None:
         await client.snapshot_where(lambda s: s.meta["round"] == 1)
         await _expect_error(client, {"type": "set_config", "config": {"mode": "online"}}, "invalid",
                             "filling the online reflow pool")
-        await _expect_error(client, {"type": "add_pair", "seq": 1, "x0": [0, 0], "x1": [1, 1]}, "invalid",
-                            f"tracing the teacher would take {(n + 1) * live_settings_teacher_evals() * weights:.3g}")
+        teacher_work = (n + 1) * live_settings_teacher_evals() * weights
+        error = await _expect_error(client, {"type": "add_pair", "seq": 1, "x0": [0, 0], "x1": [1, 1]}, "invalid",
+                                    f"tracing the teacher would take {teacher_work:.3g}")
+        assert error["seq"] == 1
         assert session.config.mode == "pairs" and len(session.rounds) == 2
         assert session._pending.n == n
         await client.close()
