@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -30,6 +31,15 @@ from rftoy.settings import Settings
 
 PROTOCOL_VERSION = 1
 SEED_LIMIT = 2**31
+MAX_NONCE_CHARS = 64
+MAX_ECHO_CHARS = 40
+_repr = reprlib.Repr()
+_repr.maxstring = _repr.maxother = MAX_ECHO_CHARS
+
+
+def _echo(value: Any) -> str:
+    """A client value quoted in an error, shortened: replies must stay small however big the input."""
+    return _repr.repr(value)
 
 
 class ProtocolError(Exception):
@@ -293,8 +303,11 @@ class Reset(Strict):
 
 
 class Ping(Strict):
+    """Echoed in the pong; short, so that unread replies stay small."""
+
     type: Literal["ping"]
-    nonce: Any = None
+    nonce: Annotated[str, Field(max_length=MAX_NONCE_CHARS)] | Annotated[int, Field(ge=-2**53, le=2**53)] | None \
+        = None
 
 
 class Ack(Strict):
@@ -317,7 +330,7 @@ CLIENT_TYPES = ("hello", "edit", "add_pair", "remove_pair", "set_scene", "set_co
 def _describe(error: ValidationError, message_type: str) -> str:
     """The first problem of a validation error as 'path: reason' (path starts at the message type)."""
     first = error.errors(include_url=False)[0]
-    path = [str(p) for p in first["loc"][1:]]
+    path = [str(p) if isinstance(p, int) else _echo(p)[1:-1] for p in first["loc"][1:]]
     reason = first["msg"].removeprefix("Value error, ")
     return f"{'.'.join([message_type, *path])}: {reason}"
 
@@ -333,9 +346,9 @@ def parse_client_message(text: str, settings: Settings) -> Any:
     if not isinstance(raw, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
     message_type = raw.get("type")
-    seq = raw.get("seq") if isinstance(raw.get("seq"), int) else None
+    seq = raw.get("seq") if isinstance(raw.get("seq"), int) and abs(raw["seq"]) < 2**63 else None
     if message_type not in CLIENT_TYPES:
-        raise ProtocolError("unknown_type", f"unknown message type {message_type!r}; expected one of "
+        raise ProtocolError("unknown_type", f"unknown message type {_echo(message_type)}; expected one of "
                             f"{', '.join(CLIENT_TYPES)}", seq=seq)
     try:
         message = _client_adapter.validate_python(raw, context={"settings": settings})

@@ -29,6 +29,8 @@ BAD_AFTER_HELLO = [
     ('{"type": "ping", "nonce": ' + "9" * 5000 + "}", "bad_json", "4300 digits"),
     ("[" * 100_000, "bad_json", "nested too deeply"),
     ({"type": "teleport"}, "unknown_type", "'teleport'"),
+    ({"type": "ping", "nonce": "n" * 65}, "invalid", "ping.nonce"),
+    ({"type": "ping", "nonce": {"big": [0] * 1000}}, "invalid", "ping.nonce"),
     ({"seq": 1}, "unknown_type", "None"),
     ({"type": "hello", "protocol": 1}, "state", "already said hello"),
     ('{"type": "edit", "seq": 1, "moves": [{"cloud": "x0", "index": 0, "x": NaN, "y": 0}]}', "invalid",
@@ -80,6 +82,9 @@ def test_every_bad_message_gets_an_error_and_changes_nothing(live: LiveServer) -
             error = await _expect_error(client, message, code, words)
             if isinstance(message, dict) and "seq" in message:
                 assert error["seq"] == message["seq"]
+        huge_echoes = (({"type": "t" * 100_000}, "unknown_type"), ({"type": "distill", "k" * 100_000: 1}, "invalid"))
+        for huge, code in huge_echoes:
+            assert len((await _expect_error(client, huge, code, "..."))["message"]) < 400
         assert session.config == config and len(session.rounds) == 1
         assert session.x0.equal(x0) and session.x1.equal(x1)
         await client.send({"type": "ping", "nonce": 1})
