@@ -399,12 +399,13 @@ class Session:
         self._send({"type": "scene", "scene": self.scene_message()})
 
     def _set_config(self, message: SetConfig) -> None:
-        changes = message.config.changes()
+        changes = {name: value for name, value in message.config.changes().items()
+                   if getattr(self.config, name) != value}
         if changes.get("mode") == "online" and not self._has_presets():
             raise session_error("online mode samples fresh pairs from the scene's source and target presets, and "
                                 "this scene has none; stay in pairs mode or set a preset scene",
                                 "set_config", "invalid")
-        config = message.config.apply(self.config)
+        config = self.config.model_copy(update=changes)
         self._check_work(len(self.x0), config, "set_config")
         teacher = self.rounds[self.selected].teacher is not None and not NET_FIELDS & changes.keys()
         self._check_training(config, "set_config", teacher)

@@ -247,3 +247,22 @@ def test_a_diverged_round_is_reported_and_restarted(live: LiveServer) -> None:
         await client.close()
 
     asyncio.run(scenario())
+
+
+def test_set_config_with_unchanged_values_keeps_the_rounds(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config=SMALL_NET)
+        session = live.hub.sessions[ready["session_id"]]
+        await client.send({"type": "reflow"})
+        await client.snapshot_where(lambda s: s.meta["round"] == 1)
+        trainers = [r.trainer for r in session.rounds]
+        same = {key: ready["config"][key] for key in ("width", "depth", "activation", "seed", "lr", "mode")}
+        await client.send({"type": "set_config", "config": same})
+        assert (await client.wait("config"))["config"] == ready["config"]
+        after = await client.wait("snapshot")
+        assert len(after.meta["rounds"]) == 2 and after.meta["round"] == 1
+        assert [r.trainer for r in session.rounds] == trainers
+        await client.close()
+
+    asyncio.run(scenario())
