@@ -388,6 +388,7 @@ class Session:
         x0, x1, source, target = materialize(message.scene)
         self._check_work(len(x0), self.config, "set_scene")
         self.x0, self.x1, self.source, self.target = x0, x1, source, target
+        self.applied_seq = self._pending.seq  # unapplied edits are dropped with the old scene: reported as applied
         self._pending = PendingOps(n=len(x0), seq=self._pending.seq)
         self._edited.clear()
         if self.config.mode == "online" and not self._has_presets():

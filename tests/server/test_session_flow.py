@@ -266,3 +266,21 @@ def test_set_config_with_unchanged_values_keeps_the_rounds(live: LiveServer) -> 
         await client.close()
 
     asyncio.run(scenario())
+
+
+def test_set_scene_reports_the_edits_it_dropped_as_applied(live: LiveServer) -> None:
+    """Edits still pending when a new scene arrives are discarded; the next snapshot's applied_seq covers them."""
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.hello(scene=SCENE, config=SMALL_NET)
+        await client.snapshot_where(lambda s: s.meta["state"] == "training")
+        await client.send({"type": "edit", "seq": 7, "moves": [{"cloud": "x1", "index": 0, "x": 2.0, "y": 2.0}]})
+        await client.send({"type": "set_scene", "scene": {**SCENE, "n": 12}})
+        scene = (await client.wait("scene"))["scene"]
+        assert len(scene["x0"]) == 12 and scene["x1"][0] != [2.0, 2.0]
+        snapshot = await client.snapshot_where(lambda s: s.meta["n"] == 12)
+        assert snapshot.meta["applied_seq"] == 7
+        await client.close()
+
+    asyncio.run(scenario())
