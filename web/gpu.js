@@ -60,14 +60,18 @@ export async function createGpuBackend(onLost) {
   const info = adapter.info || {};
   const software = Boolean(info.isFallbackAdapter) || /swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
   const name = [info.vendor, info.architecture].filter(Boolean).join(" ");
-  return new GpuBackend(device, pipelines, name, software);
+  const maxWidth = Number(/const MAX_WIDTH: u32 = (\d+)u;/.exec(mlp)?.[1]);
+  if (!maxWidth) throw new Error("mlp.wgsl does not declare MAX_WIDTH");
+  return new GpuBackend(device, pipelines, name, software, maxWidth);
 }
 
 export class GpuBackend {
   name = "webgpu";
 
-  constructor(device, pipelines, adapterName, software) {
+  constructor(device, pipelines, adapterName, software, maxWidth) {
     this.device = device;
+    /** the widest hidden layer the shaders hold (mlp.wgsl's MAX_WIDTH) */
+    this.maxWidth = maxWidth;
     this.pipelines = pipelines;
     this.adapterName = adapterName;
     /** a CPU-emulated adapter (SwiftShader): far slower than a real GPU, so the app asks less of it */
@@ -100,8 +104,14 @@ export class GpuBackend {
     return !this.inFlight;
   }
 
-  /** @param {Float32Array} weights @param {import("./cpu.js").NetShape} shape */
+  /**
+   * Upload a net's weights; throws for a net wider than the shaders hold (the caller falls back to JS).
+   * @param {Float32Array} weights @param {import("./cpu.js").NetShape} shape
+   */
   setWeights(weights, shape) {
+    if (shape.width > this.maxWidth) {
+      throw new Error(`a net ${shape.width} units wide is over the WebGPU shaders' limit of ${this.maxWidth}`);
+    }
     if (!this.weights || this.weights.size !== weights.byteLength) {
       this.weights?.destroy();
       this.weights = this.device.createBuffer({

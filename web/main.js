@@ -288,7 +288,11 @@ class App {
     const weights = snapshot.arrays.weights?.data;
     if (weights) {
       this.roundWeights.set(snapshot.round, { weights, net: snapshot.net });
-      this.backend?.setWeights(weights, snapshot.net);
+      try {
+        this.backend?.setWeights(weights, snapshot.net);
+      } catch (error) {
+        this.fallBack(error.message);
+      }
       this.particlesStale = true;
     }
     this.syncRounds(snapshot);

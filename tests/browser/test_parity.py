@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
 import torch
-from browser_page import PageWatch
+from browser_page import PageWatch, serve
 from rftoy.model import NetShape, VelocityMLP, export_weights
 
 TOLERANCE = 1e-5  # the issue asks 1e-4; design.md §5 hopes for about 1e-5, which holds
@@ -60,3 +63,29 @@ def test_webgpu_matches_torch_and_runs_the_page(gpu_page: PageWatch, server: str
     gpu_page.screenshot("06-webgpu")
     assert gpu_page.summary()["backend"] == "webgpu"
     assert gpu_page.errors == []
+
+
+@pytest.fixture(scope="module")
+def wide_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server that allows nets wider than the WGSL shaders hold (MAX_WIDTH 256)."""
+    yield from serve(tmp_path_factory.mktemp("wide"), RFTOY_MAX_WIDTH="300")
+
+
+def test_a_net_wider_than_the_shaders_runs_in_js(gpu_page: PageWatch, wide_server: str) -> None:
+    gpu_page.open(wide_server)
+    page = gpu_page.page
+    assert gpu_page.summary()["backend"] == "webgpu"
+    page.fill("#depth", "1")
+    page.press("#depth", "Enter")
+    page.fill("#width", "260")
+    page.press("#width", "Enter")
+    page.wait_for_function("window.rftoy.summary.backend === 'js'", timeout=40_000, polling=100)
+    assert "limit of 256" in page.locator("#notice").inner_text()
+    page.wait_for_function("window.rftoy.trajectory(0) !== null && window.rftoy.summary.particles > 0")
+    shape = NetShape(260, 1, "gelu")
+    weights, queries, expected = torch_reference(shape, seed=3)
+    assert max_error(page_forward(gpu_page, shape, weights, queries, "js"), expected) < TOLERANCE
+    refused = page.evaluate("([w, n, q]) => window.rftoy.forward(w, n, q, 'webgpu').then(() => 'ran', (e) => "
+                            "e.message)", [weights, {"width": 260, "depth": 1, "activation": "gelu"}, queries])
+    assert "limit of 256" in refused
+    assert [e for e in gpu_page.errors if "limit of 256" not in e] == []
