@@ -27,6 +27,7 @@ export function summarize(app) {
     appliedSeq: app.appliedSeq,
     crossing: current?.metrics?.crossing ?? null,
     crossings: app.rounds.map((r) => r.metrics?.crossing ?? null),
+    randomCrossing: app.rounds[0]?.metrics?.trainedCrossing ?? null,
     latency: {
       last: app.lastLatency,
       p50: percentile(app.latencies, 0.5),

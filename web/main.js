@@ -348,9 +348,12 @@ class App {
     const round = this.rounds[index];
     if (!round || !metrics) return;
     round.metrics = {
-      crossing: metrics.crossing?.pairs,
-      flowCrossing: metrics.crossing?.flow,
-      cost: metrics.cost?.pairs?.sq,
+      // the round's own pairing (x0, z1): its row of the table (design.md §6)
+      crossing: metrics.crossing?.flow,
+      cost: metrics.cost?.flow?.sq,
+      // the pairing it trains on: for round 0, the random pairing (x0, x1) of the table's "random" row
+      trainedCrossing: metrics.crossing?.pairs,
+      trainedCost: metrics.cost?.pairs?.sq,
       straightness: metrics.straightness?.s_norm,
       w2: metrics.w2,
     };
@@ -379,7 +382,7 @@ class App {
   renderPanels() {
     const current = this.snapshot?.round ?? 0;
     drawLoss($("loss-plot"), this.rounds, current);
-    renderMetrics($("metrics").tBodies[0], this.rounds, current);
+    renderMetrics($("metrics").tBodies[0], this.rounds, this.randomView ? "random" : current);
     drawErrorVsSteps($("steps-plot"), this.rounds);
   }
 

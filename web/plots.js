@@ -126,19 +126,27 @@ function fmt(v, digits = 3) {
   return typeof v === "number" && Number.isFinite(v) ? v.toPrecision(digits) : "–";
 }
 
-/** @param {HTMLTableSectionElement} tbody @param {RoundInfo[]} rounds @param {number} current */
+/**
+ * The rounds table: a "random" row for the random pairing (x0, x1) (round 0's training pairs), then one row per
+ * round k for its own pairing (x0, z1 of round k), as design.md §6 and the CLI report them.
+ * @param {HTMLTableSectionElement} tbody @param {RoundInfo[]} rounds @param {number | "random"} current
+ */
 export function renderMetrics(tbody, rounds, current) {
+  const first = rounds[0]?.metrics || {};
+  const random = { key: "random", name: "random", color: "", crossing: first.trainedCrossing, cost: first.trainedCost };
+  const rows = [random, ...rounds.map((r) => ({
+    key: String(r.index), name: r.name, color: ROUND_COLORS[r.index % ROUND_COLORS.length], ...r.metrics,
+  }))];
   tbody.replaceChildren(
-    ...rounds.map((r) => {
+    ...rows.map((r) => {
       const row = document.createElement("tr");
-      if (r.index === current) row.style.fontWeight = "600";
-      const m = r.metrics || {};
-      const crossing = typeof m.crossing === "number" ? (100 * m.crossing).toFixed(1) : "–";
-      for (const [i, text] of [r.name, crossing, fmt(m.cost), fmt(m.straightness)].entries()) {
+      if (r.key === String(current)) row.style.fontWeight = "600";
+      const crossing = typeof r.crossing === "number" ? (100 * r.crossing).toFixed(1) : "–";
+      for (const [i, text] of [r.name, crossing, fmt(r.cost), fmt(r.straightness)].entries()) {
         const cell = document.createElement("td");
         cell.textContent = text;
-        if (i === 0) cell.style.color = ROUND_COLORS[r.index % ROUND_COLORS.length];
-        if (i === 1) cell.dataset.crossing = String(r.index);
+        if (i === 0) cell.style.color = r.color;
+        if (i === 1) cell.dataset.crossing = r.key;
         row.append(cell);
       }
       return row;

@@ -88,10 +88,12 @@ def test_reflow_lowers_the_crossing_shown(js_page: PageWatch, server: str) -> No
     page.click("#reflow")
     page.wait_for_function("window.rftoy.summary.round === 1 && window.rftoy.summary.crossings[1] !== null",
                            timeout=20_000)
-    crossings = page.evaluate("window.rftoy.summary.crossings")
-    assert crossings[1] < crossings[0]
-    shown = [float(page.locator(f'td[data-crossing="{i}"]').inner_text()) for i in (0, 1)]
-    assert shown[1] < shown[0]
+    summary = js_page.summary()
+    random, crossings = summary["randomCrossing"], summary["crossings"]
+    assert random > crossings[0] and random > crossings[1], summary
+    shown = {key: float(page.locator(f'td[data-crossing="{key}"]').inner_text()) for key in ("random", "0", "1")}
+    assert shown["random"] > shown["0"] and shown["random"] > shown["1"], shown
+    assert abs(shown["random"] - 100 * random) <= 0.05 + 1e-9 and abs(shown["0"] - 100 * crossings[0]) <= 0.05 + 1e-9
     assert page.locator("#rounds button").all_inner_texts() == ["random", "1-RF", "2-RF"]
     page.wait_for_function("window.rftoy.trajectory(0) !== null")
     js_page.screenshot("03-after-reflow")
