@@ -83,10 +83,3 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
 def live(launch: Callable[..., LiveServer]) -> LiveServer:
     return launch()
 
-
-def wait_until(test: Callable[[], bool], timeout: float = 2.0) -> None:
-    """Wait for a server-side condition (checked every 20 ms), failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not test():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,16 @@ from rftoy.protocol import FrameKind, decode_frame
 from websockets.asyncio.client import ClientConnection, connect
 
 TIMEOUT = 10.0
+
+
+async def eventually(test: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for a server-side condition (checked every 20 ms between the loop's other work), failing after
+    `timeout` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not test():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
 
 
 @dataclass

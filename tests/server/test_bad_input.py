@@ -6,8 +6,8 @@ import asyncio
 import json
 
 import pytest
-from conftest import SMALL_NET, LiveServer, wait_until
-from live_client import LiveClient
+from conftest import SMALL_NET, LiveServer
+from live_client import LiveClient, eventually
 from rftoy.model import NetShape
 from rftoy.settings import Settings
 from websockets.exceptions import ConnectionClosed
@@ -123,9 +123,9 @@ def test_oversize_message_closes_with_1009(launch) -> None:
             while True:
                 await client.next()
         assert closed.value.rcvd.code == 1009
+        await eventually(lambda: live.hub.sessions == {} and live.hub.connections == 0)
 
     asyncio.run(scenario())
-    wait_until(lambda: live.hub.sessions == {} and live.hub.connections == 0)
 
 
 def test_flood_closes_with_1008(launch) -> None:
@@ -156,10 +156,7 @@ def test_too_many_sessions_are_refused_politely(launch) -> None:
             await second.next()
         assert closed.value.rcvd.code == 1013
         await first.close()
-        for _ in range(100):
-            if live.hub.connections == 0:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: live.hub.connections == 0)
         third = await LiveClient.open(live.ws_url)
         await third.hello(scene=SCENE, config=SMALL_NET)
         await third.close()
@@ -182,9 +179,9 @@ def test_a_connection_without_hello_is_closed(launch) -> None:
                 await asyncio.sleep(0.1)  # pacing, under the flood limit
         assert closed.value.rcvd.code == 1008 and "no hello" in closed.value.rcvd.reason
         assert loop.time() - opened < 5
+        await eventually(lambda: live.hub.connections == 0)
 
     asyncio.run(scenario())
-    wait_until(lambda: live.hub.connections == 0)
 
 
 def test_a_failing_session_reports_and_closes(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,9 +200,9 @@ def test_a_failing_session_reports_and_closes(live: LiveServer, monkeypatch: pyt
         with pytest.raises(ConnectionClosed) as closed:
             await client.next(timeout=5)
         assert closed.value.rcvd.code == 1011
+        await eventually(lambda: live.hub.sessions == {} and live.hub.connections == 0)
 
     asyncio.run(scenario())
-    wait_until(lambda: live.hub.sessions == {} and live.hub.connections == 0)
 
 
 def test_work_limit_refuses_costly_scenes_and_nets(launch) -> None:

@@ -55,7 +55,7 @@ def test_edit_is_reflected_in_a_later_snapshot(live: LiveServer) -> None:
         assert not np.allclose(after.endpoints[3], before.endpoints[3])
         await client.send({"type": "edit", "seq": 8, "moves": [{"cloud": "x1", "index": 3, "x": -2.0, "y": 2.0}]})
         edited = await client.snapshot_where(lambda s: s.meta["applied_seq"] == 8)
-        assert edited.meta["state"] == "training"
+        assert edited.meta["step"] > after.meta["step"], "an edit makes the round train again"
         session = next(iter(live.hub.sessions.values()))
         np.testing.assert_allclose(session.x1[3].numpy(), [-2.0, 2.0])
         await client.close()
@@ -108,7 +108,7 @@ def test_goes_idle_after_convergence_and_wakes_on_edit(live: LiveServer) -> None
         assert session.rounds[0].trainer.steps_done == steps
         await client.send({"type": "edit", "seq": 1, "moves": [{"cloud": "x1", "index": 0, "x": 0.0, "y": 0.0}]})
         woke = await client.snapshot_where(lambda s: s.meta["applied_seq"] == 1)
-        assert woke.meta["state"] == "training" and woke.meta["step"] > steps
+        assert woke.meta["step"] > steps  # its state may already be idle again: a short window can re-converge
         await client.close()
 
     asyncio.run(scenario())

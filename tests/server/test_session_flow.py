@@ -8,24 +8,16 @@ import threading
 import numpy as np
 import torch
 from conftest import SMALL_NET, LiveServer
-from live_client import LiveClient
+from live_client import LiveClient, eventually
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "circle", "n": 16, "seed": 4}
-
-
-async def _eventually(test, timeout: float = 2.0) -> None:
-    """Wait for a server-side condition, checking every 20 ms."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not test():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 def test_set_scene_and_set_config(live: LiveServer) -> None:
     async def scenario() -> None:
         client = await LiveClient.open(live.ws_url)
-        await client.hello(scene=SCENE, config=SMALL_NET)
+        ready = await client.hello(scene=SCENE, config=SMALL_NET)
+        session = live.hub.sessions[ready["session_id"]]
         await client.wait("snapshot")
         await client.send({"type": "set_scene", "scene": {"kind": "preset", "target": "heart", "n": 10, "seed": 9}})
         scene = (await client.wait("scene"))["scene"]
@@ -41,10 +33,12 @@ def test_set_scene_and_set_config(live: LiveServer) -> None:
         await client.send({"type": "set_config", "config": {"lr": 0.02, "batch": 4}})
         await client.wait("config")
         assert (await client.snapshot_where(lambda s: s.meta["step"] > step)).meta["round"] == 0
+        trainer = session.rounds[0].trainer
+        assert (trainer.config.lr, trainer.config.batch) == (0.02, 4)
         await client.send({"type": "set_config", "config": {"width": 8, "activation": "tanh"}})
         await client.wait("config")
         fresh = await client.snapshot_where(lambda s: s.meta["net"]["width"] == 8)
-        assert fresh.meta["net"]["activation"] == "tanh" and fresh.meta["step"] < step + 1000
+        assert fresh.meta["net"]["activation"] == "tanh" and session.rounds[0].trainer is not trainer
         assert fresh.weights.shape == (3 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2,)
         await client.close()
 
@@ -113,9 +107,10 @@ def test_pause_resume_and_reset(live: LiveServer) -> None:
         assert resumed.meta["state"] in ("training", "idle")
         await client.send({"type": "reflow"})
         await client.snapshot_where(lambda s: s.meta["round"] == 1)
+        trainer = session.rounds[0].trainer
         await client.send({"type": "reset"})
         reset = await client.snapshot_where(lambda s: len(s.meta["rounds"]) == 1)
-        assert reset.meta["round"] == 0 and reset.meta["step"] < resumed.meta["step"] + 1000
+        assert reset.meta["round"] == 0 and session.rounds[0].trainer is not trainer
         await client.close()
 
     asyncio.run(scenario())
@@ -150,7 +145,7 @@ def test_disconnect_stops_training_and_leaks_nothing(live: LiveServer) -> None:
             session = live.hub.sessions[ready["session_id"]]
             await client.wait("snapshot")
             await client.close()
-            await _eventually(lambda s=session: s.task.done() and s.id not in live.hub.sessions, timeout=1.0)
+            await eventually(lambda s=session: s.task.done() and s.id not in live.hub.sessions)
             steps = session.rounds[0].trainer.steps_done
             await asyncio.sleep(0.1)
             assert session.rounds[0].trainer.steps_done == steps
@@ -178,14 +173,15 @@ def test_online_mode_trains_on_fresh_preset_samples(live: LiveServer) -> None:
     asyncio.run(scenario())
 
 
-def test_snapshot_window_waits_for_acks_and_sends_the_freshest(live: LiveServer) -> None:
+def test_snapshot_window_waits_for_acks_and_sends_the_freshest(launch) -> None:
+    live = launch(converge_window=1_000_000)  # keeps training, so fresher snapshots keep coming
+
     async def scenario() -> None:
         client = await LiveClient.open(live.ws_url)
         ready = await client.hello(scene=SCENE, config=SMALL_NET, snapshot_window=1)
         session = live.hub.sessions[ready["session_id"]]
         first = await client.wait("snapshot")
-        produced = session._snapshot_seq
-        await _eventually(lambda: session._snapshot_seq >= produced + 3 or not session._wants_training())
+        await eventually(lambda: session.snapshots >= first.meta["seq"] + 3)
         await client.send({"type": "ping", "nonce": "held"})
         while True:
             message = await client.next()
