@@ -269,8 +269,7 @@ class Session:
         self._check_work(len(self.x0), config, "hello")
         self._check_training(config, "hello", teacher=False)
         self.config = config
-        if config.mode == "online" and not self._has_presets():
-            self.config = config.model_copy(update={"mode": "pairs"})
+        self._fall_back_to_pairs()
         self.rounds: list[Round] = [self._fresh_round()]
         self.selected = 0
         self.paused = False
@@ -391,8 +390,7 @@ class Session:
         self.applied_seq = self._pending.seq  # unapplied edits are dropped with the old scene: reported as applied
         self._pending = PendingOps(n=len(x0), seq=self._pending.seq)
         self._edited.clear()
-        if self.config.mode == "online" and not self._has_presets():
-            self.config = self.config.model_copy(update={"mode": "pairs"})
+        if self._fall_back_to_pairs():
             self._send({"type": "config", "config": self.config.model_dump()})
         self._select(0)
         del self.rounds[1:]
@@ -491,6 +489,13 @@ class Session:
 
     def _has_presets(self) -> bool:
         return self.source is not None and self.target is not None
+
+    def _fall_back_to_pairs(self) -> bool:
+        """Online mode needs the scene's presets: without them, switch to pairs mode; True if it switched."""
+        if self.config.mode != "online" or self._has_presets():
+            return False
+        self.config = self.config.model_copy(update={"mode": "pairs"})
+        return True
 
     def _select(self, index: int) -> None:
         self.selected = index
