@@ -1,4 +1,7 @@
-"""FastAPI app: the page (web/), the WGSL files (shaders/), the live websocket at /ws, and the HTTP API."""
+"""FastAPI app: the page (web/), the WGSL files (shaders/), the live websocket at /ws, and the HTTP API.
+
+Everything is served under `settings.root_path` (a proxy's sub-path) as well as at the root.
+"""
 
 from __future__ import annotations
 
@@ -17,15 +20,20 @@ from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconn
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rftoy import data
+from rftoy.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
 from rftoy.protocol import (
     PROTOCOL_VERSION,
     Ack,
+    AddPair,
     Config,
+    Edit,
     Hello,
     Ping,
     ProtocolError,
+    RemovePair,
     SceneBody,
     dumps,
     encode_frame,
@@ -39,11 +47,14 @@ from rftoy.protocol import (
 from rftoy.session import Session, Snapshot, materialize
 from rftoy.settings import Settings, get_settings, resolve_device
 from rftoy.store import SceneStore
+from rftoy.telemetry import Telemetry, log_event, show_events
 
+CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013
+MAX_TRACKED_EDITS = 256
 PLACEHOLDER = ("<!doctype html><title>rftoy</title><p>rftoy server is running; the page (web/index.html) is not "
                "built yet. See <a href='/docs'>/docs</a> for the API.</p>")
 SCENE_BODY_SCHEMA = {
@@ -60,7 +71,10 @@ class Outbox:
     the next one waits in the slot (and is replaced by newer ones) until the client acks.
     """
 
-    def __init__(self, max_replies: int) -> None:
+    def __init__(self, max_replies: int, telemetry: Telemetry) -> None:
+        self.telemetry = telemetry
+        self.edits_at: deque[tuple[int, float]] = deque(maxlen=MAX_TRACKED_EDITS)
+        self.errors = 0
         self.replies: deque[dict[str, Any]] = deque()
         self.metrics: dict[str, Any] | None = None
         self.snapshot: Snapshot | None = None
@@ -75,7 +89,18 @@ class Outbox:
     def overflowing(self) -> bool:
         return len(self.replies) > self.max_replies
 
+    def note_edit(self, seq: int) -> None:
+        """An edit arrived: the first snapshot that applies it gives its drag → update latency."""
+        self.edits_at.append((seq, time.perf_counter()))
+
+    def _measure(self, applied_seq: int | None) -> None:
+        now = time.perf_counter()
+        while self.edits_at and applied_seq is not None and self.edits_at[0][0] <= applied_seq:
+            self.telemetry.record_latency(now - self.edits_at.popleft()[1])
+
     def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "error":
+            self.errors += 1
         if message["type"] == "metrics":
             self.metrics = message
         else:
@@ -113,28 +138,12 @@ class Outbox:
             if self.snapshot is not None and self._may_send_snapshot():
                 snapshot, self.snapshot = self.snapshot, None
                 self.sent_seq = snapshot.meta["seq"]
+                self.telemetry.snapshots.add()
+                self._measure(snapshot.meta["applied_seq"])
                 await websocket.send_text(dumps(snapshot.meta))
                 for kind, array in snapshot.arrays:
                     await websocket.send_bytes(encode_frame(kind, snapshot.meta["seq"], array))
         await websocket.close(*self.closing)
-
-
-class RateLimit:
-    """A token bucket: `rate` messages per second sustained, bursts up to one second's worth."""
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        self.tokens = rate
-        self.at = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 class Hub:
@@ -143,11 +152,29 @@ class Hub:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.device = resolve_device(settings.device)
-        self.store = SceneStore(settings.database)
+        self.store = SceneStore(settings.database, settings.max_saved_scenes,
+                                settings.saved_scene_days * 86400 or None)
         self.pool = ThreadPoolExecutor(max_workers=settings.train_workers or os.cpu_count() or 1,
                                        thread_name_prefix="rftoy-train")
         self.connections = 0
+        self.clients = ClientCounts(settings.max_sessions_per_client)
+        self.saves = ClientBuckets(settings.scene_saves_per_minute / 60, settings.scene_saves_per_minute)
+        self.telemetry = Telemetry(settings.metrics_window_s)
         self.sessions: dict[str, Session] = {}
+
+    def refusal(self, websocket: WebSocket, client: str) -> tuple[ProtocolError, int] | None:
+        """Why a new connection may not have a session (an error and its close code), or None."""
+        settings = self.settings
+        origin = websocket.headers.get("origin")
+        if not origin_allowed(origin, websocket.headers.get("host"), settings.allowed_origins):
+            return ProtocolError("origin", f"pages from {origin} may not connect to this server"), CLOSE_POLICY
+        if self.connections >= settings.max_sessions:
+            return ProtocolError("server_full", f"the server already runs {settings.max_sessions} sessions; "
+                                 "try again later"), CLOSE_TRY_LATER
+        if not self.clients.has_room(client):
+            return ProtocolError("too_many_sessions", f"your address already has {settings.max_sessions_per_client} "
+                                 "sessions open; close a tab and try again"), CLOSE_TRY_LATER
+        return None
 
     def open_session(self, hello: Hello, outbox: Outbox) -> Session:
         config = Config()
@@ -166,7 +193,8 @@ class Hub:
             scene = validate_scene({"kind": "preset", "n": min(256, self.settings.max_points)}, self.settings)
         if hello.config is not None:
             config = hello.config.apply(config)
-        session = Session(self.settings, self.device, self.pool, scene, config, outbox.send, outbox.offer)
+        session = Session(self.settings, self.device, self.pool, scene, config, outbox.send, outbox.offer,
+                          self.telemetry.steps.add)
         self.sessions[session.id] = session
         return session
 
@@ -182,38 +210,54 @@ def ready_message(session: Session, settings: Settings) -> dict[str, Any]:
 
 
 async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
-    """One connection: refuse when full, then read messages until the client leaves, then end its session."""
+    """One connection: refuse it (origin, full), then read messages until the client leaves or idles, then end."""
     settings = hub.settings
+    client = websocket.client.host if websocket.client else "unknown"
     await websocket.accept()
-    if hub.connections >= settings.max_sessions:
-        refusal = ProtocolError("server_full", f"the server already runs {settings.max_sessions} sessions; "
-                                "try again later")
-        await websocket.send_text(dumps(error_message(refusal)))
-        await websocket.close(CLOSE_TRY_LATER, "server full")
+    refusal = hub.refusal(websocket, client)
+    if refusal is not None:
+        error, code = refusal
+        hub.telemetry.refused_total += 1
+        log_event("session_refused", client=client, code=error.code, reason=error.message)
+        await websocket.send_text(dumps(error_message(error)))
+        await websocket.close(code, error.code.replace("_", " "))
         return
     hub.connections += 1
-    outbox = Outbox(settings.max_pending_errors)
+    hub.clients.add(client)
+    outbox = Outbox(settings.max_pending_errors, hub.telemetry)
     sender = asyncio.create_task(outbox.pump(websocket))
-    limit = RateLimit(settings.max_messages_per_second)
+    limit = RateLimit(settings.max_messages_per_second, settings.message_burst)
     session: Session | None = None
+    opened = active = time.monotonic()
+    ended = "client left"
     try:
         while not sender.done():
+            deadline = active + settings.idle_timeout_s if session is not None else opened + settings.hello_timeout_s
             try:
-                frame = await asyncio.wait_for(websocket.receive(), None if session else settings.hello_timeout_s)
+                frame = await asyncio.wait_for(websocket.receive(), max(0.0, deadline - time.monotonic()))
             except TimeoutError:
-                await websocket.close(CLOSE_POLICY, f"no hello within {settings.hello_timeout_s:g} s")
+                ended = await _close_for_silence(websocket, session, outbox, sender, settings)
                 break
             if frame["type"] == "websocket.disconnect":
                 break
             close = _close_reason(frame, limit, outbox, settings)
             if close is not None:
+                ended = close[1]
                 await websocket.close(*close)
                 break
             text = frame.get("text")
             try:
                 if text is None:
                     raise ProtocolError("binary", "binary frames are not accepted; send JSON text messages")
-                session = await _dispatch(parse_client_message(text, settings), session, hub, outbox)
+                message = parse_client_message(text, settings)
+                opening = session is None
+                session = await _dispatch(message, session, hub, outbox)
+                if opening and session is not None:
+                    hub.telemetry.sessions_total += 1
+                    log_event("session_start", session=session.id, client=client, points=len(session.x0),
+                              net=[session.config.width, session.config.depth], sessions=len(hub.sessions))
+                if not isinstance(message, Ping | Ack):
+                    active = time.monotonic()
             except ProtocolError as error:
                 outbox.send(error_message(error))
     except WebSocketDisconnect:
@@ -222,11 +266,31 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
         if session is not None:
             await session.close()
             hub.sessions.pop(session.id, None)
+            log_event("session_end", session=session.id, client=client, reason=ended,
+                      duration_s=round(time.monotonic() - opened, 2), edits=session.edits,
+                      snapshots=session.snapshots, steps=session.steps, rounds=session.most_rounds,
+                      errors=outbox.errors)
         sender.cancel()
         await asyncio.wait([sender])
         if not sender.cancelled():
             sender.exception()  # a send to a socket the client already closed: nothing left to tell it
         hub.connections -= 1
+        hub.clients.remove(client)
+
+
+async def _close_for_silence(websocket: WebSocket, session: Session | None, outbox: Outbox,
+                             sender: asyncio.Task[None], settings: Settings) -> str:
+    """Close a connection that sent no hello in time (1008), or a session idle too long (error idle, 1001)."""
+    if session is None:
+        reason = f"no hello within {settings.hello_timeout_s:g} s"
+        await websocket.close(CLOSE_POLICY, reason)
+        return reason
+    reason = f"idle for {settings.idle_timeout_s:g} s"
+    outbox.send(error_message(ProtocolError("idle", f"no edit or command for {settings.idle_timeout_s:g} s; the "
+                                            "session was closed to free the server; reload to start a new one")))
+    outbox.close_after_sending(CLOSE_GOING_AWAY, reason)
+    await asyncio.wait([sender], timeout=5)
+    return reason
 
 
 def _close_reason(frame: dict[str, Any], limit: RateLimit, outbox: Outbox,
@@ -235,7 +299,8 @@ def _close_reason(frame: dict[str, Any], limit: RateLimit, outbox: Outbox,
     if size > settings.max_message_bytes:
         return CLOSE_TOO_BIG, f"message of {size} bytes is over the limit of {settings.max_message_bytes}"
     if not limit.take():
-        return CLOSE_POLICY, f"flood: more than {settings.max_messages_per_second} messages per second"
+        return CLOSE_POLICY, (f"flood: more than {settings.message_burst} messages at once or "
+                              f"{settings.max_messages_per_second} per second")
     if outbox.overflowing:
         return CLOSE_POLICY, f"flood: more than {settings.max_pending_errors} replies left unread"
     return None
@@ -258,12 +323,15 @@ async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Out
         outbox.ack(message.seq)
     else:
         await session.handle(message)
+        if isinstance(message, Edit | AddPair | RemovePair):
+            outbox.note_edit(message.seq)
     return session
 
 
 def _on_session_end(task: asyncio.Task[None], outbox: Outbox) -> None:
     """A session task ends only when cancelled, or on a bug: then the client is told and the socket closed."""
     if not task.cancelled() and task.exception() is not None:
+        log_event("session_error", session=task.get_name().removeprefix("session-"), error=repr(task.exception()))
         outbox.send(error_message(ProtocolError("internal", "the session failed on the server; reconnect to start "
                                                 "a new one")))
         outbox.close_after_sending(CLOSE_INTERNAL, "session failed")
@@ -281,6 +349,39 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+class SubPath:
+    """ASGI wrapper for serving under `root_path` (e.g. /demo) behind a proxy that keeps or strips the prefix.
+
+    Requests arrive as /demo/... (kept) or /... (stripped); both reach the same routes. The bare /demo redirects
+    to /demo/, so the page's relative URLs resolve under the sub-path.
+    """
+
+    def __init__(self, app: ASGIApp, root_path: str) -> None:
+        self.app = app
+        self.root_path = root_path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.root_path or scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if path == self.root_path and scope["type"] == "http":
+            await _redirect(send, self.root_path + "/", scope.get("query_string", b""))
+            return
+        if not path.startswith(self.root_path + "/"):
+            prefix = self.root_path.encode()
+            raw_path = prefix + (scope.get("raw_path") or path.encode())
+            scope = dict(scope, path=self.root_path + path, raw_path=raw_path)
+        await self.app(dict(scope, root_path=self.root_path), receive, send)
+
+
+async def _redirect(send: Send, location: str, query: bytes) -> None:
+    target = location.encode("latin-1") + (b"?" + query if query else b"")
+    await send({"type": "http.response.start", "status": 307,
+                "headers": [(b"location", target), (b"content-length", b"0")]})
+    await send({"type": "http.response.body", "body": b""})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app on `settings` (the environment's by default)."""
     settings = settings or get_settings()
@@ -296,11 +397,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="rftoy", version=str(PROTOCOL_VERSION), lifespan=lifespan,
                   description="Rectified Flow playground. The live protocol at /ws is described in docs/protocol.md.")
     app.state.hub = hub
+    app.add_middleware(SubPath, root_path=settings.root_path)
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "device": str(hub.device), "torch": torch.__version__, "sessions": len(hub.sessions),
                 "max_sessions": settings.max_sessions, "protocol": PROTOCOL_VERSION}
+
+    @app.get("/api/metrics")
+    async def server_metrics() -> dict[str, Any]:
+        """Live sessions, snapshots and training steps per second, and the server-side drag → update latency.
+
+        Async on purpose: the counters are only touched on the event loop."""
+        return hub.telemetry.summary(len(hub.sessions), hub.connections) | {"saved_scenes": hub.store.count()}
 
     @app.get("/api/presets")
     def presets() -> dict[str, list[str]]:
@@ -310,6 +419,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "application/json": {"schema": SCENE_BODY_SCHEMA}}}})
     async def save_scene(request: Request) -> dict[str, str]:
         """Save a scene and config for a share link; the scene is stored as explicit points."""
+        client = request.client.host if request.client else "unknown"
+        wait_s = hub.saves.take(client)
+        if wait_s is not None:
+            raise HTTPException(429, f"more than {settings.scene_saves_per_minute} saved scenes per minute from "
+                                "your address; try again shortly", {"Retry-After": str(max(1, round(wait_s)))})
         body = await _read_body(request, settings.max_message_bytes)
         try:
             raw = SceneBody.model_validate_json(body)
@@ -320,8 +434,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         for e in error.errors(include_url=False)]
             raise HTTPException(422, problems) from None
         x0, x1, source, target = materialize(scene)
-        points = points_scene(x0.tolist(), x1.tolist(), source, target)
-        return {"id": hub.store.save({"scene": points, "config": config.model_dump()})}
+        text = hub.store.encode({"scene": points_scene(x0.tolist(), x1.tolist(), source, target),
+                                 "config": config.model_dump()})
+        if len(text) > settings.max_scene_bytes:
+            raise HTTPException(413, f"the scene takes {len(text)} bytes as saved points, over the limit of "
+                                f"{settings.max_scene_bytes}; use fewer points")
+        return {"id": hub.store.save(text)}
 
     @app.get("/api/scenes/{scene_id}")
     def load_scene(scene_id: str) -> dict[str, Any]:
@@ -347,9 +465,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") -> uvicorn.Config:
-    """uvicorn on the settings, with the websocket frame limit and no per-message compression (floats)."""
+    """uvicorn on the settings: the websocket frame limit, no per-message compression (floats), proxy headers."""
     return uvicorn.Config(app, host=settings.host, port=settings.port, ws_max_size=settings.max_message_bytes,
-                          ws_per_message_deflate=False, log_level=log_level)
+                          ws_per_message_deflate=False, log_level=log_level, proxy_headers=settings.proxy_headers,
+                          forwarded_allow_ips=settings.forwarded_allow_ips)
 
 
 def run_server(**overrides: Any) -> None:
@@ -359,4 +478,5 @@ def run_server(**overrides: Any) -> None:
         app = create_app(settings)
     except RuntimeError as error:
         raise SystemExit(f"rftoy: {error}") from None
+    show_events()
     uvicorn.Server(uvicorn_config(app, settings)).run()

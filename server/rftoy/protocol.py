@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import reprlib
+from copy import copy
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -22,12 +23,17 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
+from pydantic.fields import FieldInfo
 
 from rftoy import data
+from rftoy.flow import TimeSampling
+from rftoy.model import Activation
 from rftoy.settings import Settings
+from rftoy.solvers import Method
 
 PROTOCOL_VERSION = 1
 SEED_LIMIT = 2**31
@@ -147,14 +153,14 @@ class Config(Strict):
 
     width: int = Field(64, ge=1)
     depth: int = Field(3, ge=1)
-    activation: Literal["gelu", "silu", "tanh", "relu"] = "gelu"
+    activation: Activation = "gelu"
     seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     lr: float = Field(0.005, gt=0, le=1)
     batch: int = Field(256, ge=1)
-    time_sampling: Literal["uniform", "warp", "logit-normal"] = "uniform"
+    time_sampling: TimeSampling = "uniform"
     warp_s: float = Field(1.0, ge=0, le=1.5)
     mode: Literal["pairs", "online"] = "pairs"
-    solver: Literal["euler", "midpoint", "rk4"] = "midpoint"
+    solver: Method = "midpoint"
     steps: int = Field(12, ge=1)
 
 
@@ -162,23 +168,11 @@ NET_FIELDS = frozenset({"width", "depth", "activation", "seed"})
 TRAIN_FIELDS = frozenset({"lr", "batch", "time_sampling", "warp_s", "mode"})
 
 
-class ConfigPatch(Strict):
-    """A partial Config: only the fields present change."""
-
-    width: int | None = Field(None, ge=1)
-    depth: int | None = Field(None, ge=1)
-    activation: Literal["gelu", "silu", "tanh", "relu"] | None = None
-    seed: int | None = Field(None, ge=0, lt=SEED_LIMIT)
-    lr: float | None = Field(None, gt=0, le=1)
-    batch: int | None = Field(None, ge=1)
-    time_sampling: Literal["uniform", "warp", "logit-normal"] | None = None
-    warp_s: float | None = Field(None, ge=0, le=1.5)
-    mode: Literal["pairs", "online"] | None = None
-    solver: Literal["euler", "midpoint", "rk4"] | None = None
-    steps: int | None = Field(None, ge=1)
+class _Patch(Strict):
+    """A partial Config: only the fields present change. Its fields are made from Config's (`ConfigPatch`)."""
 
     @model_validator(mode="after")
-    def _within_limits(self, info: ValidationInfo) -> ConfigPatch:
+    def _within_limits(self, info: ValidationInfo) -> _Patch:
         limits = _limits(info)
         for name, value, limit in (("width", self.width, limits.max_width), ("depth", self.depth, limits.max_depth),
                                    ("steps", self.steps, limits.max_solver_steps),
@@ -192,6 +186,17 @@ class ConfigPatch(Strict):
 
     def apply(self, config: Config) -> Config:
         return config.model_copy(update=self.changes())
+
+
+def _optional(field: FieldInfo) -> tuple[Any, FieldInfo]:
+    """A Config field as an optional patch field: same type and limits, absent (None) by default."""
+    patch_field = copy(field)
+    patch_field.default = None
+    return field.annotation | None, patch_field
+
+
+ConfigPatch = create_model("ConfigPatch", __base__=_Patch, __doc__=_Patch.__doc__,
+                           **{name: _optional(field) for name, field in Config.model_fields.items()})
 
 
 class SceneBody(Strict):
@@ -379,8 +384,8 @@ def error_message(error: ProtocolError) -> dict[str, Any]:
 
 def limits_of(settings: Settings) -> dict[str, Any]:
     names = ("max_points", "max_width", "max_depth", "max_solver_steps", "max_message_bytes", "max_rounds",
-             "max_coordinate", "max_messages_per_second", "snapshot_hz", "teacher_steps", "metrics_max_points",
-             "max_trace_work")
+             "max_coordinate", "max_messages_per_second", "message_burst", "idle_timeout_s", "snapshot_hz",
+             "teacher_steps", "metrics_max_points", "max_trace_work")
     return {name: getattr(settings, name) for name in names}
 
 

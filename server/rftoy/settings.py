@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import torch
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,7 +39,27 @@ class Settings(BaseSettings):
     chunk_ms: float = Field(40.0, gt=0, description="training time between edit checks")
     edit_chunk_ms: float = Field(4.0, ge=0, description="least training after an edit before the snapshot showing "
                                  "it (4 ms measured best with 8 dragging sessions on 2 cores)")
-    max_messages_per_second: int = Field(200, ge=1, description="sustained client message rate before a close")
+    max_messages_per_second: int = Field(200, ge=1, description="token bucket refill: sustained client messages "
+                                         "per second (the page sends at most ~60 edits + 30 acks)")
+    message_burst: int = Field(0, ge=0, description="token bucket size: messages a client may send at once; 0 is "
+                               "one second's worth (max_messages_per_second)")
+    max_sessions_per_client: int = Field(8, ge=1, description="live connections per client address (after "
+                                         "forwarded headers); several people behind one NAT share it")
+    idle_timeout_s: float = Field(900.0, gt=0, description="a session with no message but ping/ack for this long "
+                                  "is closed")
+    allowed_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="websocket Origins allowed besides the page's own host and loopback; "
+                                          "comma-separated in the environment; '*' allows any")
+    root_path: str = Field("", description="sub-path the app is served under behind a proxy, e.g. /demo; "
+                           "requests may arrive with or without it")
+    proxy_headers: bool = Field(True, description="trust X-Forwarded-For/-Proto from forwarded_allow_ips")
+    forwarded_allow_ips: str = Field("127.0.0.1", description="proxy addresses whose forwarded headers are "
+                                     "trusted (comma-separated, or '*')")
+    max_scene_bytes: int = Field(512 * 1024, ge=1024, description="size of one saved scene as stored JSON")
+    max_saved_scenes: int = Field(10_000, ge=1, description="saved scenes kept; the oldest are pruned beyond it")
+    saved_scene_days: float = Field(180.0, ge=0, description="saved scenes expire after this many days; 0 never")
+    scene_saves_per_minute: int = Field(30, ge=1, description="scene saves per client address per minute")
+    metrics_window_s: float = Field(10.0, gt=0, description="window of /api/metrics rates and latency")
     hello_timeout_s: float = Field(30.0, gt=0, description="a connection that sends no hello is closed after this")
     max_pending_errors: int = Field(64, ge=1, description="unsent error replies before a close (flood)")
     teacher_steps: int = Field(16, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
@@ -50,6 +70,27 @@ class Settings(BaseSettings):
     train_workers: int = Field(0, ge=0, description="threads for training chunks; 0 is the CPU count")
     converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
     converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip().rstrip("/") for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _default_burst(self) -> Settings:
+        if self.message_burst == 0:
+            self.message_burst = self.max_messages_per_second
+        return self
+
+    @field_validator("root_path")
+    @classmethod
+    def _clean_root_path(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith("/"):
+            raise ValueError("root_path must start with '/', e.g. /demo")
+        return value
 
 
 @lru_cache
