@@ -13,7 +13,7 @@ const WORKGROUP = 64;
 const live = new Set();
 
 async function shaderText(name) {
-  const response = await fetch(`/shaders/${name}`);
+  const response = await fetch(`shaders/${name}`);
   if (!response.ok) throw new Error(`shader ${name}: HTTP ${response.status}`);
   return response.text();
 }

@@ -1,5 +1,5 @@
 // The page's only link to the server: the websocket of docs/protocol.md (JSON control messages, binary float32
-// frames) and the share-link HTTP calls.
+// frames) and the share-link HTTP calls. Every URL is relative to the page, so it works under a proxy's sub-path.
 
 export const PROTOCOL_VERSION = 1;
 const FRAME_MAGIC = "RFTY";
@@ -60,10 +60,13 @@ export class Connection {
     this.nextSeq = 1;
   }
 
-  /** Open /ws and send `hello` with the given extra fields (scene, scene_id, config). */
+  /** Open the page's `ws` (wss on https) and send `hello` with the given extra fields (scene, scene_id, config). */
   open(hello) {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}/ws`);
+    const url = new URL("ws", location.href);
+    url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
+    url.search = "";
+    url.hash = "";
+    const ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
       this.send({ type: "hello", protocol: PROTOCOL_VERSION, ...hello });
@@ -129,7 +132,7 @@ export class Connection {
 
 /** Store a scene on the server for a share link; returns its id. */
 export async function saveScene(scene, config) {
-  const response = await fetch("/api/scenes", {
+  const response = await fetch("api/scenes", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ scene, config }),
@@ -140,7 +143,7 @@ export async function saveScene(scene, config) {
 
 /** Where the server computes (from /api/health), e.g. "cpu" or "cuda". */
 export async function serverDevice() {
-  const response = await fetch("/api/health");
+  const response = await fetch("api/health");
   if (!response.ok) return "unknown";
   return (await response.json()).device;
 }
