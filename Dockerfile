@@ -1,0 +1,35 @@
+# rftoy, the hosted demo. CPU image by default; the CUDA image with --build-arg TORCH_VARIANT=cu128 (or another
+# CUDA index PyTorch publishes for TORCH_VERSION), run with `docker run --gpus all`. See README.md, "Docker".
+FROM python:3.11-slim
+
+ARG TORCH_VERSION=2.13.0
+ARG TORCH_VARIANT=cpu
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" "torch==${TORCH_VERSION}"
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY server ./server
+RUN pip install . && rm -rf build server/rftoy.egg-info
+COPY web ./web
+COPY shaders ./shaders
+
+RUN useradd --system --uid 10001 --create-home --home-dir /data rftoy
+USER rftoy
+
+ENV PORT=8000 \
+    RFTOY_HOST=0.0.0.0 \
+    RFTOY_DEVICE=auto \
+    RFTOY_DATABASE=/data/rftoy.sqlite3 \
+    RFTOY_WEB_DIR=/app/web \
+    RFTOY_SHADERS_DIR=/app/shaders
+VOLUME /data
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "rftoy.healthcheck"]
+CMD ["sh", "-c", "exec rftoy serve --port \"$PORT\""]
