@@ -1,0 +1,46 @@
+"""Websocket origin check: the page's own host, loopback pages and configured origins only."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hosting_client import hello, open_socket, refusal
+from rftoy.guard import origin_allowed
+
+
+@pytest.mark.parametrize(("origin", "host", "allowed", "expected"), [
+    (None, "demo.example.org", [], True),
+    ("https://demo.example.org", "demo.example.org", [], True),
+    ("https://demo.example.org", "demo.example.org:443", [], True),
+    ("http://demo.example.org:8080", "demo.example.org:8080", [], True),
+    ("https://demo.example.org", "demo.example.org:8443", [], False),
+    ("https://evil.example", "demo.example.org", [], False),
+    ("https://demo.example.org.evil.example", "demo.example.org", [], False),
+    ("http://localhost:5173", "demo.example.org", [], True),
+    ("http://[::1]:8000", "demo.example.org", [], True),
+    ("null", "demo.example.org", [], False),
+    ("file://", "demo.example.org", [], False),
+    ("https://friend.example", "demo.example.org", ["https://friend.example"], True),
+    ("https://friend.example/", "demo.example.org", ["https://friend.example"], True),
+    ("https://evil.example", "demo.example.org", ["*"], True),
+])
+def test_origin_rules(origin: str | None, host: str, allowed: list[str], expected: bool) -> None:
+    assert origin_allowed(origin, host, allowed) is expected
+
+
+def test_a_foreign_origin_is_refused_with_1008_and_its_own_host_is_not(launch) -> None:
+    served = launch(allowed_origins="https://friend.example")
+
+    async def scenario() -> None:
+        evil = await open_socket(served.ws_url, Origin="https://evil.example")
+        errors, code, reason = await refusal(evil)
+        assert code == 1008 and reason == "origin"
+        assert errors[0]["code"] == "origin" and "https://evil.example" in errors[0]["message"]
+        for origin in (served.base, "https://friend.example", f"http://localhost:{served.port}"):
+            ws = await open_socket(served.ws_url, Origin=origin)
+            await hello(ws)
+            await ws.close()
+
+    asyncio.run(scenario())
+    served.assert_healthy()

@@ -1,0 +1,53 @@
+"""The page under a sub-path in real Chromium: it loads, connects through `<sub-path>/ws` and draws snapshots."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path(os.environ.get("RFTOY_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+if not CHROMIUM.exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (set RFTOY_CHROMIUM)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[playwright_api.Browser]:
+    """Module-scoped Playwright (its sync API keeps an event loop on the main thread while it lives)."""
+    runner = playwright_api.sync_playwright().start()
+    browser = runner.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+    runner.stop()
+
+
+def test_the_page_works_under_demo(browser: playwright_api.Browser, launch) -> None:
+    served = launch(root_path="/demo")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    requested: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("websocket", lambda ws: requested.append(ws.url))
+    page.goto(served.base + "/demo?backend=js")
+    page.wait_for_function("window.rftoy && window.rftoy.summary.ready && window.rftoy.summary.snapshots >= 3",
+                           timeout=20_000)
+    assert page.url == served.base + "/demo/?backend=js"
+    summary = page.evaluate("window.rftoy.summary")
+    assert summary["backend"] == "js" and summary["errors"] == [] and errors == []
+    assert f"ws://127.0.0.1:{served.port}/demo/ws" in requested
+    assert f"{served.base}/demo/api/health" in requested
+    ours = (f"{served.base}/demo/", f"ws://127.0.0.1:{served.port}/demo/")
+    outside = [url for url in requested if not url.startswith(ours) and not url.startswith("data:")]
+    assert outside == [f"{served.base}/demo?backend=js"], f"requests outside the sub-path: {outside}"
+    assert served.get("/demo/api/metrics").json()["sessions"] == 1
+    page.close()
+    served.assert_healthy()
