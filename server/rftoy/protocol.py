@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import reprlib
-from copy import copy
 import struct
 from dataclasses import dataclass
 from enum import IntEnum
@@ -169,7 +168,7 @@ TRAIN_FIELDS = frozenset({"lr", "batch", "time_sampling", "warp_s", "mode"})
 
 
 class _Patch(Strict):
-    """A partial Config: only the fields present change. Its fields are made from Config's (`ConfigPatch`)."""
+    """A partial Config: only the fields present change."""
 
     @model_validator(mode="after")
     def _within_limits(self, info: ValidationInfo) -> _Patch:
@@ -190,11 +189,10 @@ class _Patch(Strict):
 
 def _optional(field: FieldInfo) -> tuple[Any, FieldInfo]:
     """A Config field as an optional patch field: same type and limits, absent (None) by default."""
-    patch_field = copy(field)
-    patch_field.default = None
-    return field.annotation | None, patch_field
+    return field.annotation | None, FieldInfo.merge_field_infos(field, default=None)
 
 
+# Config's fields, each optional with the same type and limits.
 ConfigPatch = create_model("ConfigPatch", __base__=_Patch, __doc__=_Patch.__doc__,
                            **{name: _optional(field) for name, field in Config.model_fields.items()})
 
