@@ -224,7 +224,7 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
         return
     hub.connections += 1
     hub.clients.add(client)
-    outbox = Outbox(settings.max_pending_errors, hub.telemetry)
+    outbox = Outbox(settings.max_unread_replies, hub.telemetry)
     sender = asyncio.create_task(outbox.pump(websocket))
     limit = RateLimit(settings.max_messages_per_second, settings.message_burst)
     session: Session | None = None
@@ -302,7 +302,7 @@ def _close_reason(frame: dict[str, Any], limit: RateLimit, outbox: Outbox,
         return CLOSE_POLICY, (f"flood: more than {settings.message_burst} messages at once or "
                               f"{settings.max_messages_per_second} per second")
     if outbox.overflowing:
-        return CLOSE_POLICY, f"flood: more than {settings.max_pending_errors} replies left unread"
+        return CLOSE_POLICY, f"flood: more than {settings.max_unread_replies} replies left unread"
     return None
 
 

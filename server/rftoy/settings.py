@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     scene_saves_per_minute: int = Field(30, ge=1, description="scene saves per client address per minute")
     metrics_window_s: float = Field(10.0, gt=0, description="window of /api/metrics rates and latency")
     hello_timeout_s: float = Field(30.0, gt=0, description="a connection that sends no hello is closed after this")
-    max_pending_errors: int = Field(64, ge=1, description="unsent error replies before a close (flood)")
+    max_unread_replies: int = Field(64, ge=1, description="replies of any kind (errors, pongs, configs, …) queued "
+                                    "unsent before a close (flood)")
     teacher_steps: int = Field(16, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
     max_trace_work: float = Field(4e9, gt=0, description="multiply-adds of one trace of every scene point (points x "
                                   "net evaluations x weights), which bounds a snapshot's or reflow's cost")
