@@ -1,10 +1,9 @@
-// Particle advection: moves every particle from t_from to t_to in `substeps` steps of the chosen solver.
-// Appended to mlp.wgsl, which provides `net`, `weights` and `velocity`.
+// Particle advection: moves every particle from t_from to t_to in one step of the chosen solver (gpu.js
+// dispatches once per step). Appended to mlp.wgsl, which provides `net`, `weights` and `velocity`.
 
 struct Advect {
   t_from: f32,
   t_to: f32,
-  substeps: u32,
   // 0 euler, 1 midpoint, 2 rk4
   method: u32,
 }
@@ -36,10 +35,5 @@ fn advect(@builtin(global_invocation_id) id: vec3<u32>) {
   if (i >= net.count) {
     return;
   }
-  let dt = (advect_params.t_to - advect_params.t_from) / f32(advect_params.substeps);
-  var z = particles[i];
-  for (var k = 0u; k < advect_params.substeps; k++) {
-    z = solver_step(z, advect_params.t_from + f32(k) * dt, dt);
-  }
-  particles[i] = z;
+  particles[i] = solver_step(particles[i], advect_params.t_from, advect_params.t_to - advect_params.t_from);
 }

@@ -170,7 +170,7 @@ export class GpuBackend {
     });
     const dt = (tTo - tFrom) / substeps;
     const params = new ArrayBuffer(16);
-    new Uint32Array(params, 8, 2).set([1, METHODS.indexOf(method)]);
+    new Uint32Array(params, 8, 1).set([METHODS.indexOf(method)]);
     for (let k = 0; k < substeps; k++) {
       new Float32Array(params, 0, 2).set([tFrom + k * dt, tFrom + (k + 1) * dt]);
       this.device.queue.writeBuffer(this.advectParams, 0, params);
