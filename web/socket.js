@@ -77,10 +77,6 @@ export class Connection {
     this.ws = ws;
   }
 
-  close() {
-    this.ws?.close();
-  }
-
   get isOpen() {
     return this.ws?.readyState === WebSocket.OPEN;
   }
