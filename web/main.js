@@ -2,16 +2,17 @@
 // and runs the animation loop. Installs the read-only test hook `window.rftoy` (hook.js, docs/web.md).
 
 import { bindControls, renderRounds, setPresets, syncControls, syncTime } from "./controls.js";
-import { CpuBackend, makeVelocity, traceFlow } from "./cpu.js";
-import { COLORS, drawParticles, drawScene, positionAt, straightFlow } from "./draw.js";
+import { CpuBackend, errorVsSteps, makeVelocity, traceFlow } from "./cpu.js";
+import { COLORS, drawParticles, drawScene, straightFlow } from "./draw.js";
 import { exportCsv, exportJson, exportPng, exportWebm, exportWeights } from "./export.js";
 import { createGpuBackend } from "./gpu.js";
 import { installHook } from "./hook.js";
+import { linkedSceneId, makeLink, readLink } from "./link.js";
 import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
 import { normalPoints, particleOrigins } from "./sampling.js";
-import { Connection, saveScene, serverDevice } from "./socket.js";
-import { compress, decompress, roundCoord, SceneState } from "./state.js";
+import { Connection, serverDevice } from "./socket.js";
+import { roundCoord, SceneState } from "./state.js";
 import { View } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -27,8 +28,6 @@ const ERROR_STEPS = [1, 2, 4, 8, 16, 32];
 const ERROR_EVERY_MS = 3000;
 /** Samples used for error vs. steps (the first ones), to keep it cheap on large scenes. */
 const ERROR_MAX_SAMPLES = 256;
-/** Links longer than this are stored on the server instead of carried in the URL. */
-const MAX_LINK_CHARS = 1800;
 /**
  * Snapshots the server may send before the page acknowledges drawing one (protocol.md, `ack`): a busy page then
  * gets the freshest snapshot instead of a queue of stale ones.
@@ -138,12 +137,9 @@ class App {
 
   /** Read a share link: `?scene=<id>` (stored scene, view in `#v=`) or `#s=` (the whole state). */
   async readLink() {
-    const params = new URLSearchParams(location.search);
-    const hash = new URLSearchParams(location.hash.slice(1));
-    const sceneId = params.get("scene");
+    const sceneId = linkedSceneId();
     try {
-      if (hash.get("s")) this.state.fromShared(await decompress(hash.get("s")));
-      if (hash.get("v")) this.state.fromShared({ view: await decompress(hash.get("v")) });
+      await readLink(this.state);
     } catch (error) {
       this.showError(`could not read this link: ${error.message}`);
     }
@@ -360,22 +356,12 @@ class App {
     this.renderPanels();
   }
 
-  /** Mean distance of N-step Euler endpoints to the round's own fine-solver endpoints (design.md §6). */
+  /** The round's error vs. steps (cpu.js errorVsSteps) from its stored weights and the shown flow. */
   computeErrorVsSteps(index) {
     const round = this.rounds[index];
     const stored = this.roundWeights.get(index);
     if (!round || round.kind !== "rf" || !stored || !this.flow) return;
-    const v = makeVelocity(stored.weights, stored.net);
-    const count = Math.min(this.flow.n, ERROR_MAX_SAMPLES);
-    const starts = Array.from({ length: count }, (_, i) => positionAt(this.flow, i, 0));
-    const reference = starts.map((_, i) => positionAt(this.flow, i, 1));
-    const error = ERROR_STEPS.map((steps) => {
-      const traced = traceFlow(v, starts, "euler", steps);
-      return reference.reduce((sum, [x, y], i) => {
-        const [ex, ey] = positionAt(traced, i, 1);
-        return sum + Math.hypot(ex - x, ey - y);
-      }, 0) / reference.length;
-    });
+    const error = errorVsSteps(stored.weights, stored.net, this.flow, ERROR_STEPS, ERROR_MAX_SAMPLES);
     round.errorVsSteps = { steps: ERROR_STEPS, error };
   }
 
@@ -588,13 +574,7 @@ class App {
   async share() {
     const status = $("share-status");
     try {
-      const shared = this.state.toShared();
-      let url = `${location.origin}${location.pathname}#s=${await compress(shared)}`;
-      if (url.length > MAX_LINK_CHARS) {
-        const id = await saveScene({ ...this.sceneMessage(), kind: "points" }, this.configPatch());
-        url = `${location.origin}${location.pathname}?scene=${id}`;
-        if (shared.view) url += `#v=${await compress(shared.view)}`;
-      }
+      const url = await makeLink(this.state, () => ({ ...this.sceneMessage(), kind: "points" }), this.configPatch());
       this.sharedUrl = url;
       status.textContent = url;
       await navigator.clipboard?.writeText(url).then(
