@@ -233,3 +233,22 @@ def test_a_refused_add_is_taken_back_on_the_page(js_page: PageWatch, tight_serve
     drag(page, "x0", 63, 30, 30)
     page.mouse.up()
     wait_trajectory_starts_at(page, 63, page.evaluate("window.rftoy.points().x0[63]"), 10_000)
+
+
+def test_a_refused_brush_stroke_leaves_the_scene_as_the_server_has_it(js_page: PageWatch, tight_server: str) -> None:
+    """A painted target of more than 64 points is over the tight server's cost limit: the page keeps the old scene."""
+    js_page.open(tight_server)
+    page = js_page.page
+    page.wait_for_function("window.rftoy.trajectory(0) !== null")
+    original, settings = page.evaluate("window.rftoy.points()"), js_page.summary()["settings"]
+    page.click("#brush")
+    box = page.locator("#scene").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] - 20, box["y"] + box["height"] / 2, steps=50)
+    page.mouse.move(box["x"] + 20, box["y"] + box["height"] / 2 + 40, steps=50)
+    page.mouse.up()
+    page.wait_for_function("window.rftoy.summary.errors.some((e) => e.includes('one snapshot would take'))")
+    assert page.evaluate("window.rftoy.points()") == original
+    assert js_page.summary()["settings"] == settings
