@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     hello_timeout_s: float = Field(30.0, gt=0, description="a connection that sends no hello is closed after this")
     max_unread_replies: int = Field(64, ge=1, description="replies of any kind (errors, pongs, configs, …) queued "
                                     "unsent before a close (flood)")
-    teacher_steps: int = Field(16, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
+    teacher_steps: int = Field(8, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
     max_trace_work: float = Field(4e9, gt=0, description="multiply-adds of one trace of every scene point (points x "
                                   "net evaluations x weights), which bounds a snapshot's or reflow's cost")
     metrics_max_points: int = Field(512, ge=2, description="W2 and energy distance only up to this many pairs")

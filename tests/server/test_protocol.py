@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from rftoy.protocol import (
     HEADER,
+    Config,
     FrameKind,
     ProtocolError,
     decode_frame,
@@ -15,6 +16,7 @@ from rftoy.protocol import (
     encode_frame,
     parse_client_message,
 )
+from rftoy.session import train_work
 from rftoy.settings import Settings
 
 SETTINGS = Settings(max_points=8)
@@ -66,3 +68,12 @@ def test_bad_messages_raise_protocol_errors(text: str, code: str) -> None:
 def test_server_json_never_carries_nan() -> None:
     assert dumps({"type": "metrics", "loss": float("nan"), "w2": [1.0, float("inf")]}) == \
         '{"type":"metrics","loss":null,"w2":[1.0,null]}'
+
+
+def test_the_default_config_fits_the_default_limits_in_every_mode() -> None:
+    """Reflow in online mode (the reflow pool's first fill included) is not refused at the session's default batch
+    nor at the engine's recipe batch of 512."""
+    settings = Settings()
+    for mode in ("pairs", "online"):
+        for batch in (Config().batch, 512):
+            assert train_work(Config(mode=mode, batch=batch), settings.teacher_steps) <= settings.max_trace_work
