@@ -6,8 +6,8 @@ import asyncio
 import time
 
 import httpx
-from conftest import wait_until
 from hosting_client import hello, open_socket, refusal, send, wait_for
+from hosting_server import wait_until
 
 POINTS = {"kind": "points", "x0": [[0.123 * i, -0.071 * i] for i in range(40)],
           "x1": [[-0.037 * i, 0.113 * i] for i in range(40)]}

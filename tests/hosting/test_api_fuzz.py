@@ -9,7 +9,7 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from conftest import Served, hosting_settings, serve  # noqa: E402  (after the skip)
+from hosting_server import Served, hosting_settings, serve  # noqa: E402  (after the skip)
 from hypothesis import HealthCheck, settings  # noqa: E402
 from rftoy.app import create_app  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402

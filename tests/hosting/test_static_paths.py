@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 
 import pytest
+from hosting_server import hosting_settings, serve
 
 ATTEMPTS = [
     "/../pyproject.toml",
@@ -39,8 +40,6 @@ def raw_get(port: int, path: str) -> tuple[int, bytes]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
-    from conftest import hosting_settings, serve
-
     served = serve(hosting_settings(tmp_path_factory.mktemp("static"), root_path="/demo"))
     yield served
     served.stop()

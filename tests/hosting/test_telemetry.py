@@ -12,7 +12,7 @@ from hosting_client import hello, open_socket, refusal, send, wait_for
 
 def test_session_lines_and_metrics(launch, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="rftoy.events")
-    served = launch(max_sessions_per_client=1, metrics_window_s=5)
+    served = launch(max_sessions_per_client=1, metrics_window_s=60)
 
     async def scenario() -> None:
         ws = await open_socket(served.ws_url, **{"X-Forwarded-For": "192.0.2.44"})
@@ -27,10 +27,10 @@ def test_session_lines_and_metrics(launch, caplog: pytest.LogCaptureFixture) -> 
         assert (await refusal(second))[1] == 1013
         metrics = served.get("/api/metrics").json()
         assert metrics["sessions"] == metrics["connections"] == metrics["sessions_total"] == 1
-        assert metrics["refused_total"] == 1 and metrics["window_s"] == 5
-        assert metrics["snapshots_per_s"] > 0 and metrics["steps_per_s"] > 0
+        assert metrics["refused_total"] == 1 and metrics["window_s"] == 60, metrics
+        assert metrics["snapshots_per_s"] > 0 and metrics["steps_per_s"] > 0, metrics
         latency = metrics["latency_ms"]
-        assert latency["samples"] == 5 and 0 < latency["p50"] <= latency["p95"]
+        assert latency["samples"] == 5 and 0 < latency["p50"] <= latency["p95"], metrics
         await ws.close()
         return ready["session_id"]
 
