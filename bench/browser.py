@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
+from rftoy.benchmark import write_section as write_results_section
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -146,20 +147,13 @@ def table(results: dict[str, Any]) -> str:
 
 def write_section(results: dict[str, Any], command: str) -> None:
     """Replace (or append) this script's own section of bench/RESULTS.md."""
-    body = (f"{SECTION}\n\n`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, headless Chromium, "
+    body = (f"`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, headless Chromium, "
             f"{results['machine']}; the server's training is paused for the particle figures and runs during the "
             f"drag.\n\n{table(results)}\n\n"
             "Particle updates / s counts advanced particle positions drawn per second (WebGPU's are read back from "
             "the GPU); page frames / s is the animation loop. SwiftShader emulates the GPU on the CPU, so its "
             "figures are no guide to a real GPU.\n")
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = text.find(SECTION)
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + ("\n" + text[end + 1:] if end != -1 else "")
-    RESULTS.write_text(text)
+    write_results_section(RESULTS, SECTION, body.rstrip("\n"))
 
 
 def main() -> None:

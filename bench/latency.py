@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from rftoy.benchmark import write_section
 from rftoy.protocol import FrameKind, decode_frame
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -177,20 +178,13 @@ def _table(rows: list[dict[str, Any]]) -> str:
 def write_results(rows: list[dict[str, Any]], command: str) -> None:
     """Replace this bench's section of RESULTS.md (other sections are left as they are)."""
     machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
-    body = (f"{SECTION}\n\n`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine}, "
+    body = (f"`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine}, "
             "shared with other jobs (figures may be pessimistic).\n\n"
             f"{_table(rows)}\n\n"
             "One point of x0 is dragged at 30 Hz; latency runs from sending an edit to receiving the first snapshot "
             "that reflects it.\n'load before' is the 1-minute load average when the scenario began; 'server CPU' is "
             "the CPU time the server process got per second (2 cores would be 2.0).\n")
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        following = text.find("\n## ", start + len(SECTION))
-        text = text[:start].rstrip("\n") + "\n\n" + body + (text[following:] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(text)
+    write_section(RESULTS, SECTION, body.rstrip("\n"))
 
 
 def main() -> int:

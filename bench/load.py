@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from rftoy.benchmark import write_section
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -274,17 +275,10 @@ def write_results(rows: list[dict[str, Any]], ends: dict[str, int], command: str
                      f"the server closed it {sum(flood['closes'].values())} times ({closes}) and it reconnected "
                      "each time.")
     notes.append(f"Server log, session_end reasons over the whole run: {ends}.")
-    body = (f"{SECTION}\n\n`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine}, "
+    body = (f"`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine}, "
             "shared with other jobs (figures may be pessimistic).\n\n"
             f"{_table(rows)}\n\n" + "\n\n".join(notes) + "\n")
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        following = text.find("\n## ", start + len(SECTION))
-        text = text[:start].rstrip("\n") + "\n\n" + body + (text[following:] if following != -1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    RESULTS.write_text(text)
+    write_section(RESULTS, SECTION, body.rstrip("\n"))
 
 
 def main() -> int:
