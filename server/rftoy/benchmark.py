@@ -57,8 +57,8 @@ class QualityRun:
     best_ratio: float
 
 
-def tutorial_loop(target: str, gen: torch.Generator) -> tuple[nn.Module, Callable[[], None]]:
-    """The reference loop as a model and a one-step function."""
+def tutorial_loop(target: str, gen: torch.Generator) -> tuple[Callable[[], nn.Module], Callable[[], None]]:
+    """The reference loop as a model getter and a one-step function."""
     model = TutorialNet()
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
 
@@ -71,7 +71,7 @@ def tutorial_loop(target: str, gen: torch.Generator) -> tuple[nn.Module, Callabl
         loss.backward()
         optimizer.step()
 
-    return model, step
+    return lambda: model, step
 
 
 def default_recipe(target: str, gen: torch.Generator,
@@ -108,11 +108,7 @@ def time_to_quality(recipe: str, target: str, budget_s: float, seed: int = 0) ->
             for _ in range(EVAL_SETS)]
     floors = [metrics.w2_floor(reference, target, eval_gen, repeats=2) for _, reference in sets]
     train_gen = data.generator(seed + 1)
-    if recipe == "tutorial":
-        net, step = tutorial_loop(target, train_gen)
-        current: Callable[[], nn.Module] = lambda: net  # noqa: E731
-    else:
-        current, step = default_recipe(target, train_gen)
+    current, step = (tutorial_loop if recipe == "tutorial" else default_recipe)(target, train_gen)
     spent, steps, best = 0.0, 0, float("inf")
     while spent < budget_s:
         checkpoint = spent + max(0.5, 0.1 * spent)

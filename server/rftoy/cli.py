@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from rftoy import data
 from rftoy.experiment import ExperimentConfig, run_experiment
@@ -119,7 +118,6 @@ def main(argv: list[str] | None = None) -> int:
     _add_experiment(sub)
     _add_bench(sub)
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     commands = {"serve": run_serve_command, "experiment": run_experiment_command, "bench": run_bench_command}
     return commands[args.command](args)
 

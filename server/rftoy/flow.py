@@ -25,6 +25,7 @@ Coupling = Literal["independent", "ot", "reflow"]
 Schedule = Literal["cosine", "constant"]
 PairSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 LOSS_HISTORY = 1000
+REFLOW_POOL_BATCHES = 16  # minibatches in the online reflow pool; its first draw traces them all
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def fixed_pair_sampler(x0: torch.Tensor, x1: torch.Tensor, gen: torch.Generator)
 
 
 def reflow_pool_sampler(source: str, teacher: VelocityMLP, gen: torch.Generator, device: torch.device | str = "cpu",
-                        teacher_steps: int = 8, pool_batches: int = 16, refresh_every: int = 8) -> PairSampler:
+                        teacher_steps: int = 8, pool_batches: int = REFLOW_POOL_BATCHES,
+                        refresh_every: int = 8) -> PairSampler:
     """Online reflow pairs (x0, Flow(x0)) for fresh source samples, made by the teacher in slices.
 
     Solving the teacher for every minibatch would cost ~4·teacher_steps forward passes per training step. A pool

@@ -27,6 +27,7 @@ import torch
 
 from rftoy import data, metrics
 from rftoy.flow import (
+    REFLOW_POOL_BATCHES,
     PairSampler,
     TrainConfig,
     Trainer,
@@ -63,7 +64,6 @@ from rftoy.solvers import EVALS_PER_STEP, Trajectory, solve
 
 logger = logging.getLogger(__name__)
 MAX_PENDING_OPS = 256
-REFLOW_POOL_BATCHES = 16  # flow.reflow_pool_sampler's pool: its first draw traces this many batches
 BACKWARD_PASSES = 3  # a training step's forward and backward passes, in forward-pass multiply-adds
 RoundKind = Literal["rf", "distill"]
 
