@@ -41,7 +41,8 @@ def test_session_lines_and_metrics(launch, caplog: pytest.LogCaptureFixture) -> 
                            for kind in ("session_start", "session_refused", "session_end"))
     assert start["session"] == end["session"] == session_id and start["client"] == "192.0.2.44"
     assert refused["code"] == "too_many_sessions"
-    assert end["edits"] == 5 and end["rounds"] == 2 and end["snapshots"] >= 7 and end["steps"] > 0
+    # At least one snapshot per awaited edit and one after the reflow; the first one after hello may be superseded.
+    assert end["edits"] == 5 and end["rounds"] == 2 and end["snapshots"] >= 6 and end["steps"] > 0
     assert end["reason"] == "client left" and end["duration_s"] > 0 and end["errors"] == 0
     later = served.get("/api/metrics").json()
     assert later["sessions"] == 0 and later["steps_total"] == end["steps"]
