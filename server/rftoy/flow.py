@@ -206,13 +206,17 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        value = loss.item()
+        self.finish_step(value)
+        return value
+
+    def finish_step(self, loss: float) -> None:
+        """Book-keeping after the weights moved (alone or in a batched step): the average, counts, convergence."""
         if self.ema_model is not None:
             self._update_average()
         self.steps_done += 1
-        value = loss.item()
-        self.losses.append(value)
-        self._watch_convergence(value)
-        return value
+        self.losses.append(loss)
+        self._watch_convergence(loss)
 
     @torch.no_grad()
     def _update_average(self) -> None:
