@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rftoy import data
+from rftoy.chunk import Snapshot
 from rftoy.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
 from rftoy.protocol import (
     PROTOCOL_VERSION,
@@ -44,7 +45,8 @@ from rftoy.protocol import (
     validate_patch,
     validate_scene,
 )
-from rftoy.session import Session, Snapshot, materialize
+from rftoy.scheduler import BatchedTrainer
+from rftoy.session import Session, materialize
 from rftoy.settings import Settings, get_settings, resolve_device
 from rftoy.store import SceneStore
 from rftoy.telemetry import Telemetry, log_event, show_events
@@ -156,6 +158,8 @@ class Hub:
                                 settings.saved_scene_days * 86400 or None)
         self.pool = ThreadPoolExecutor(max_workers=settings.train_workers or os.cpu_count() or 1,
                                        thread_name_prefix="rftoy-train")
+        self.batched = (BatchedTrainer(settings.batched_workers, settings.max_tick_rows)
+                        if settings.trainer == "batched" else None)
         self.connections = 0
         self.clients = ClientCounts(settings.max_sessions_per_client)
         self.saves = ClientBuckets(settings.scene_saves_per_minute / 60, settings.scene_saves_per_minute)
@@ -194,12 +198,14 @@ class Hub:
         if hello.config is not None:
             config = hello.config.apply(config)
         session = Session(self.settings, self.device, self.pool, scene, config, outbox.send, outbox.offer,
-                          self.telemetry.steps.add)
+                          self.telemetry.steps.add, self.batched)
         self.sessions[session.id] = session
         return session
 
     async def close(self) -> None:
         await asyncio.gather(*(s.close() for s in list(self.sessions.values())))
+        if self.batched is not None:
+            self.batched.close()
         self.pool.shutdown(wait=True)
         self.store.close()
 

@@ -3,8 +3,9 @@
 The session knows nothing of HTTP or sockets. It takes validated protocol messages (`handle`) and reports
 through two callbacks: `send` for control messages (dicts) and `offer` for snapshots (the newest one wins).
 
-Concurrency: training chunks and snapshot solves run in a worker thread while `_lock` is held; every command
-that touches the rounds or the scene takes the lock too, so it waits at most one chunk. Edits never wait:
+Concurrency: training chunks and snapshot solves run off the event loop while `_lock` is held: on the shared
+batched trainer (`rftoy.scheduler`, with every other session's chunks) or, without one, alone in a pool thread.
+Every command that touches the rounds or the scene takes the lock too, so it waits at most one chunk. Edits never wait:
 they are checked at once and parked in `_pending` (moves coalesced per point), then applied at the next chunk
 boundary.
 """
@@ -22,21 +23,12 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import numpy as np
 import torch
 
-from rftoy import data, metrics
-from rftoy.flow import (
-    REFLOW_POOL_BATCHES,
-    PairSampler,
-    TrainConfig,
-    Trainer,
-    distill_config,
-    fixed_pair_sampler,
-    flow_endpoints,
-    online_sampler,
-)
-from rftoy.model import NetShape, VelocityMLP, clone_model, export_weights
+from rftoy import data
+from rftoy.chunk import ChunkJob, ChunkResult, Snapshot, measure, run_chunk
+from rftoy.flow import REFLOW_POOL_BATCHES, PairSampler, TrainConfig, Trainer, distill_config, online_sampler
+from rftoy.model import NetShape, VelocityMLP, clone_model
 from rftoy.protocol import (
     NET_FIELDS,
     TRAIN_FIELDS,
@@ -44,7 +36,6 @@ from rftoy.protocol import (
     Config,
     Distill,
     Edit,
-    FrameKind,
     Pause,
     PointsScene,
     PresetScene,
@@ -59,8 +50,9 @@ from rftoy.protocol import (
     error_message,
     points_scene,
 )
+from rftoy.scheduler import BatchedTrainer
 from rftoy.settings import Settings
-from rftoy.solvers import EVALS_PER_STEP, Trajectory, solve
+from rftoy.solvers import EVALS_PER_STEP
 
 logger = logging.getLogger(__name__)
 MAX_PENDING_OPS = 256
@@ -120,48 +112,6 @@ class Round:
 
 
 @dataclass
-class Snapshot:
-    """A snapshot message's metadata and its arrays, in frame order."""
-
-    meta: dict[str, Any]
-    arrays: list[tuple[FrameKind, np.ndarray]]
-
-
-@dataclass
-class ChunkJob:
-    """What one worker-thread call needs; built under the lock, so nothing in it changes while it runs.
-
-    A chunk that starts with freshly applied edits (`fresh`) always ends in a snapshot; any other training
-    chunk stops early, without a snapshot, as soon as an edit arrives (`edited`), so the edit is applied at once.
-    """
-
-    round: Round
-    x0: torch.Tensor
-    x1: torch.Tensor
-    config: Config
-    train: bool
-    fresh: bool
-    deadline: float
-    meta: dict[str, Any]
-    stop: threading.Event
-    edited: threading.Event
-    teacher_steps: int
-    metrics_max_points: int
-    device: torch.device
-
-
-@dataclass
-class ChunkResult:
-    snapshot: Snapshot | None
-    trajectory: Trajectory | None
-    pairs_x1: torch.Tensor
-    converged_now: bool
-    targets: torch.Tensor | None
-    solve_s: float
-    steps: int
-
-
-@dataclass
 class PendingOps:
     """Edits received but not yet applied: runs of coalesced moves, split by add/remove (which shift indices)."""
 
@@ -174,87 +124,18 @@ def _insert(rows: torch.Tensor, at: int, new: torch.Tensor) -> torch.Tensor:
     return torch.cat([rows[:at], new, rows[at:]])
 
 
-def _trajectory(round_: Round, x0: torch.Tensor, config: Config) -> Trajectory:
-    if round_.kind == "distill":
-        return solve(round_.model, x0, 1, "euler")
-    return solve(round_.model, x0, config.steps, config.solver, config.warp_s)
-
-
-def measure(job: ChunkJob, result: ChunkResult) -> dict[str, Any]:
-    """Worker thread: the metrics message body of a chunk's round, pairing and trajectories."""
-    trajectory, pairs_x1 = result.trajectory, result.pairs_x1
-    x0, z1 = trajectory.points[0], trajectory.end
-    pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
-    flow_sq, flow_abs = metrics.transport_cost(x0, z1)
-    found: dict[str, Any] = {
-        "crossing": {"pairs": metrics.crossing_fraction(x0, pairs_x1), "flow": metrics.crossing_fraction(x0, z1)},
-        "cost": {"pairs": {"sq": pairs_sq, "abs": pairs_abs}, "flow": {"sq": flow_sq, "abs": flow_abs}},
-        "straightness": None, "w2": None, "energy": None}
-    if job.round.kind == "rf":
-        s, s_norm = metrics.straightness(job.round.model, trajectory)
-        found["straightness"] = {"s": s, "s_norm": s_norm}
-    if len(x0) <= job.metrics_max_points and bool(z1.isfinite().all()):
-        target = job.x1.to(z1.device)
-        found["w2"] = metrics.wasserstein2(z1, target)
-        found["energy"] = metrics.energy_distance(z1, target)
-    return found
-
-
-def run_chunk(job: ChunkJob) -> ChunkResult | None:
-    """Worker thread: refresh stale teacher targets, train until the deadline, convergence or an edit, then trace.
-
-    Returns None when the session closed meanwhile (its `stop` flag is checked between steps)."""
-    round_ = job.round
-    x0 = job.x0.to(job.device)
-    targets = None
-    if round_.teacher is not None and round_.stale is not None and bool(round_.stale.any()):
-        targets = round_.targets.clone()
-        stale = round_.stale
-        targets[stale] = flow_endpoints(round_.teacher, x0[stale.to(job.device)], job.teacher_steps).cpu()
-    pairs_x1 = (targets if targets is not None else round_.targets if round_.teacher is not None else job.x1)
-    pairs_x1 = pairs_x1.to(job.device)
-    trainer = round_.trainer
-    was_converged = trainer.converged
-    interrupted = False
-    steps_before = trainer.steps_done
-    if job.train:
-        sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.gen)
-        while not job.stop.is_set():
-            trainer.step(*sampler(job.config.batch))
-            if trainer.converged or time.perf_counter() >= job.deadline:
-                break
-            if not job.fresh and job.edited.is_set():
-                interrupted = True
-                break
-    if job.stop.is_set():
-        return None
-    steps = trainer.steps_done - steps_before
-    if interrupted:
-        return ChunkResult(None, None, pairs_x1, False, targets, 0.0, steps)
-    started = time.perf_counter()
-    trajectory = _trajectory(round_, x0, job.config)
-    solve_s = time.perf_counter() - started
-    meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
-                times=trajectory.times.tolist(), n=len(x0))
-    arrays = [(FrameKind.WEIGHTS, export_weights(round_.model).numpy()),
-              (FrameKind.TRAJECTORIES, trajectory.points.cpu().numpy()),
-              (FrameKind.ENDPOINTS, trajectory.end.cpu().numpy())]
-    meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
-    converged_now = trainer.converged and not was_converged
-    return ChunkResult(Snapshot(meta, arrays), trajectory, pairs_x1, converged_now, targets, solve_s, steps)
-
-
 class Session:
     """A live scene and its trainer task. Create it, `start()` it, feed it `handle(message)`, `close()` it.
 
     `edits`, `steps`, `snapshots` and `most_rounds` count what it did (for logs); `on_steps` hears of every
-    chunk's training steps.
+    chunk's training steps. Chunks go to `batched` when given, else each runs alone on `pool` (which also
+    computes metrics).
     """
 
     def __init__(self, settings: Settings, device: torch.device, pool: Executor,
                  scene: PresetScene | PointsScene, config: Config,
                  send: Callable[[dict[str, Any]], None], offer: Callable[[Snapshot], None],
-                 on_steps: Callable[[int], None] | None = None) -> None:
+                 on_steps: Callable[[int], None] | None = None, batched: BatchedTrainer | None = None) -> None:
         self.id = secrets.token_hex(6)
         self._on_steps = on_steps
         self.edits = 0
@@ -263,6 +144,7 @@ class Session:
         self.settings = settings
         self.device = device
         self._pool = pool
+        self._batched = batched
         self._send = send
         self._offer = offer
         self.x0, self.x1, self.source, self.target = materialize(scene)
@@ -590,7 +472,7 @@ class Session:
                 job = self._next_job()
                 if job is None:
                     continue
-                result = await self._in_thread(run_chunk, job)
+                result = await self._run_chunk(job)
                 if result is None:
                     continue
                 self.steps += result.steps
@@ -603,6 +485,12 @@ class Session:
                 if result.snapshot is not None and (result.converged_now or self._metrics_due()):
                     self._last_metrics_at = time.perf_counter()
                     self._report(job, result, await self._in_thread(measure, job, result))
+
+    async def _run_chunk(self, job: ChunkJob) -> ChunkResult | None:
+        if self._batched is None:
+            return await self._in_thread(run_chunk, job)
+        self._chunk = self._batched.submit(job)
+        return await asyncio.wrap_future(self._chunk)
 
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run `fn` on the shared training pool; `close` waits for it, as threads cannot be cancelled."""

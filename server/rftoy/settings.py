@@ -68,7 +68,15 @@ class Settings(BaseSettings):
                                   "net evaluations x weights), which bounds a snapshot's or reflow's cost")
     metrics_max_points: int = Field(512, ge=2, description="W2 and energy distance only up to this many pairs")
     metrics_interval_s: float = Field(0.5, gt=0, description="seconds between metrics messages while training")
-    train_workers: int = Field(0, ge=0, description="threads for training chunks; 0 is the CPU count")
+    trainer: Literal["batched", "per-session"] = Field(
+        "batched", description="'batched': one trainer steps every session's net at once (docs/scaling.md); "
+                               "'per-session': each session trains alone in a pool thread")
+    batched_workers: int = Field(1, ge=1, description="threads of the batched trainer, each with its share of the "
+                                 "sessions; one leaves the other cores to the event loop and the metrics")
+    max_tick_rows: int = Field(16384, ge=1, description="pair rows in one batched training step at most; beyond "
+                               "it, dragged sessions go first, then those that waited longest")
+    train_workers: int = Field(0, ge=0, description="threads for per-session training chunks and metrics; 0 is "
+                               "the CPU count")
     converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
     converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
 

@@ -184,13 +184,17 @@ def test_a_connection_without_hello_is_closed(launch) -> None:
     asyncio.run(scenario())
 
 
-def test_a_failing_session_reports_and_closes(live: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fault injection: the worker-thread chunk raises, as a bug would."""
+@pytest.mark.parametrize(("trainer", "faulty"), [("batched", "rftoy.scheduler.prepare"),
+                                                 ("per-session", "rftoy.session.run_chunk")])
+def test_a_failing_session_reports_and_closes(launch, monkeypatch: pytest.MonkeyPatch, trainer: str,
+                                              faulty: str) -> None:
+    """Fault injection: the chunk raises off the event loop, as a bug would, in either trainer."""
+    live = launch(trainer=trainer)
 
     def broken_chunk(job: object) -> None:
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr("rftoy.session.run_chunk", broken_chunk)
+    monkeypatch.setattr(faulty, broken_chunk)
 
     async def scenario() -> None:
         client = await LiveClient.open(live.ws_url)

@@ -1,0 +1,155 @@
+"""One training step for many velocity nets of one shape at once: stacked weights, batched matmuls, batched Adam.
+
+Each net keeps its own pairs, time draws, learning rate and Adam state (in its trainer's torch optimizer, so a
+trainer can step alone or in a batch interchangeably). A batched step equals, to float tolerance, the step each
+trainer would take alone with `Trainer.step` on the same minibatch: the losses are summed, and as no weight is
+shared, each net's gradient is that of its own loss.
+
+Nets whose minibatches differ in size share a step too: rows are padded to the largest and weighted so that each
+net's loss is still the mean over its own rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from rftoy.flow import Trainer, sample_time
+from rftoy.model import ACTIVATIONS, NetShape, VelocityMLP
+from rftoy.solvers import Method, Trajectory, solve
+
+
+def shape_key(trainer: Trainer) -> tuple[NetShape, str]:
+    """Trainers with equal keys can share a batched step."""
+    return trainer.model.shape, str(trainer.device)
+
+
+def stacked_forward(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor], activation: str,
+                    x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """v for S nets at once: weights (S, out, in), biases (S, out), points (S, B, 2), times (S, B) → (S, B, 2)."""
+    act = ACTIVATIONS[activation]
+    h = torch.cat([x, t[..., None]], dim=2)
+    last = len(weights) - 1
+    for index, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        h = torch.baddbmm(b[:, None, :], h, w.transpose(1, 2))
+        if index < last:
+            h = act(h)
+    return h
+
+
+def _times(trainer: Trainer, n: int) -> torch.Tensor:
+    """The trainer's own time draw for n rows (what `Trainer.loss` would draw)."""
+    if trainer.distill:
+        return torch.zeros(n, device=trainer.device)
+    c = trainer.config
+    return sample_time(n, c.time_sampling, trainer.time_gen, c.warp_s, trainer.device)
+
+
+def _padded(rows: list[torch.Tensor], size: int) -> torch.Tensor:
+    """Stack tensors of (n_i, ...) rows into (S, size, ...), zero-padded."""
+    out = rows[0].new_zeros((len(rows), size, *rows[0].shape[1:]))
+    for index, r in enumerate(rows):
+        out[index, : len(r)] = r
+    return out
+
+
+def _adam_state(trainer: Trainer) -> list[dict[str, torch.Tensor]]:
+    """The optimizer's per-parameter state, created empty (step 0) the way torch's Adam creates it."""
+    states = []
+    for p in trainer.model.parameters():
+        state = trainer.optimizer.state[p]
+        if not state:
+            state["step"] = torch.tensor(0.0)
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        states.append(state)
+    return states
+
+
+def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> list[float]:
+    """One Adam step for every trainer on its own minibatch (x0, x1); returns each loss before the step.
+
+    All trainers must share `shape_key`. Plain Adam only (no weight decay, amsgrad or maximize), as `Trainer`
+    builds it.
+    """
+    count = len(trainers)
+    rows = [len(x0) for x0, _ in batches]
+    size = max(rows)
+    device = trainers[0].device
+    x0 = _padded([b[0] for b in batches], size)
+    x1 = _padded([b[1] for b in batches], size)
+    t = _padded([_times(tr, n) for tr, n in zip(trainers, rows, strict=True)], size)
+    weight = _padded([torch.full((n,), 1.0 / n, device=device) for n in rows], size)
+
+    params = [list(tr.model.parameters()) for tr in trainers]
+    weights, biases = stacked_weights([tr.model for tr in trainers])
+    stacked = [p.requires_grad_() for pair in zip(weights, biases, strict=True) for p in pair]
+    shape = trainers[0].model.shape
+    v = stacked_forward(weights, biases, shape.activation, t[..., None] * x1 + (1 - t[..., None]) * x0, t)
+    per_row = ((x1 - x0) - v).square().sum(dim=2)
+    losses = (per_row * weight).sum(dim=1)
+    grads = torch.autograd.grad(losses.sum(), stacked)
+
+    with torch.no_grad():
+        _adam_update(trainers, stacked, grads, count)
+        for index, own in enumerate(params):
+            torch._foreach_copy_(own, [s[index] for s in stacked])
+    values = losses.detach().cpu().tolist()
+    for trainer, value in zip(trainers, values, strict=True):
+        trainer.finish_step(value)
+    return values
+
+
+def _adam_update(trainers: Sequence[Trainer], stacked: list[torch.Tensor], grads: Sequence[torch.Tensor],
+                 count: int) -> None:
+    """torch.optim.Adam's update (bias-corrected, eps outside the root) with per-trainer rates and step counts."""
+    group = trainers[0].optimizer.param_groups[0]
+    beta1, beta2 = group["betas"]
+    eps = group["eps"]
+    states = [_adam_state(tr) for tr in trainers]
+    device = stacked[0].device
+    for tr in trainers:
+        tr.optimizer.param_groups[0]["lr"] = tr.learning_rate()
+    lr = torch.tensor([tr.optimizer.param_groups[0]["lr"] for tr in trainers], dtype=torch.float64)
+    step = torch.tensor([float(s[0]["step"]) + 1 for s in states], dtype=torch.float64)
+    correction1 = 1 - beta1**step
+    step_size = (lr / correction1).to(device=device, dtype=stacked[0].dtype)
+    root_correction2 = (1 - beta2**step).sqrt().to(device=device, dtype=stacked[0].dtype)
+    for index, (param, grad) in enumerate(zip(stacked, grads, strict=True)):
+        avg = torch.stack([s[index]["exp_avg"] for s in states])
+        avg_sq = torch.stack([s[index]["exp_avg_sq"] for s in states])
+        avg.lerp_(grad, 1 - beta1)
+        avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        view = (count,) + (1,) * (param.dim() - 1)
+        denom = (avg_sq.sqrt() / root_correction2.view(view)).add_(eps)
+        param.sub_(avg / denom * step_size.view(view))
+        for s, a, a2 in zip(states, avg.unbind(0), avg_sq.unbind(0), strict=True):
+            s[index]["exp_avg"].copy_(a)
+            s[index]["exp_avg_sq"].copy_(a2)
+    for s in states:
+        for state in s:
+            state["step"] += 1
+
+
+def stacked_weights(models: Sequence[VelocityMLP]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The nets' weights as (S, out, in) and biases as (S, out), per layer, detached."""
+    layers = range(len(models[0].layers))
+    weights = [torch.stack([m.layers[i].weight.detach() for m in models]) for i in layers]
+    biases = [torch.stack([m.layers[i].bias.detach() for m in models]) for i in layers]
+    return weights, biases
+
+
+@torch.no_grad()
+def stacked_solve(models: Sequence[VelocityMLP], starts: Sequence[torch.Tensor], steps: int, method: Method,
+                  warp_s: float = 1.0) -> list[Trajectory]:
+    """`solve` for several nets of one shape on one grid at once; each net traces its own start points."""
+    weights, biases = stacked_weights(models)
+    activation = models[0].shape.activation
+
+    def velocity(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return stacked_forward(weights, biases, activation, z, t.expand(z.shape[:2]))
+
+    whole = solve(velocity, _padded(list(starts), max(len(x) for x in starts)), steps, method, warp_s)
+    return [Trajectory(whole.points[:, i, : len(x)].contiguous(), whole.times, whole.nfe)
+            for i, x in enumerate(starts)]

@@ -1,0 +1,189 @@
+"""A training chunk: the unit of work a session hands to a trainer, and the snapshot that ends it.
+
+A chunk trains one round of one session for a while (until its deadline, convergence, or an edit), then traces
+every scene point for the snapshot. `run_chunk` does all of it alone in a worker thread (the per-session
+trainer); the batched trainer (`rftoy.scheduler`) does the same phases with many chunks at once, through
+`prepare`, `training_over`, `trace_request` and `finish`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from rftoy import metrics
+from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints
+from rftoy.model import VelocityMLP, export_weights
+from rftoy.protocol import Config, FrameKind
+from rftoy.solvers import Method, Trajectory, solve
+
+if TYPE_CHECKING:
+    from rftoy.session import Round
+
+
+@dataclass
+class Snapshot:
+    """A snapshot message's metadata and its arrays, in frame order."""
+
+    meta: dict[str, Any]
+    arrays: list[tuple[FrameKind, np.ndarray]]
+
+
+@dataclass
+class ChunkJob:
+    """What one chunk needs; built under the session's lock, so nothing in it changes while it runs.
+
+    A chunk that starts with freshly applied edits (`fresh`) always ends in a snapshot; any other training
+    chunk stops early, without a snapshot, as soon as an edit arrives (`edited`), so the edit is applied at once.
+    """
+
+    round: Round
+    x0: torch.Tensor
+    x1: torch.Tensor
+    config: Config
+    train: bool
+    fresh: bool
+    deadline: float
+    meta: dict[str, Any]
+    stop: threading.Event
+    edited: threading.Event
+    teacher_steps: int
+    metrics_max_points: int
+    device: torch.device
+
+
+@dataclass
+class ChunkResult:
+    snapshot: Snapshot | None
+    trajectory: Trajectory | None
+    pairs_x1: torch.Tensor
+    converged_now: bool
+    targets: torch.Tensor | None
+    solve_s: float
+    steps: int
+
+
+@dataclass
+class Prepared:
+    """A chunk's pairs on the device, the refreshed teacher targets (if any), and where its trainer started."""
+
+    x0: torch.Tensor
+    pairs_x1: torch.Tensor
+    targets: torch.Tensor | None
+    sampler: PairSampler | None
+    steps_before: int
+    was_converged: bool
+
+
+@dataclass(frozen=True)
+class TraceRequest:
+    """One trace a snapshot needs: the net, its start points, and the solver grid."""
+
+    model: VelocityMLP
+    x0: torch.Tensor
+    steps: int
+    method: Method
+    warp_s: float
+
+
+def prepare(job: ChunkJob) -> Prepared:
+    """Worker thread: refresh the teacher targets of edited points, and pick the chunk's pair sampler."""
+    round_ = job.round
+    x0 = job.x0.to(job.device)
+    targets = None
+    if round_.teacher is not None and round_.stale is not None and bool(round_.stale.any()):
+        targets = round_.targets.clone()
+        stale = round_.stale
+        targets[stale] = flow_endpoints(round_.teacher, x0[stale.to(job.device)], job.teacher_steps).cpu()
+    pairs_x1 = (targets if targets is not None else round_.targets if round_.teacher is not None else job.x1)
+    pairs_x1 = pairs_x1.to(job.device)
+    sampler = None
+    if job.train:
+        sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.gen)
+    trainer = round_.trainer
+    return Prepared(x0, pairs_x1, targets, sampler, trainer.steps_done, trainer.converged)
+
+
+def training_over(job: ChunkJob) -> tuple[bool, bool]:
+    """After a step: (stop training, interrupted by an edit). Call only once the chunk has taken a step."""
+    trainer = job.round.trainer
+    if job.stop.is_set() or trainer.converged or time.perf_counter() >= job.deadline:
+        return True, False
+    if not job.fresh and job.edited.is_set():
+        return True, True
+    return False, False
+
+
+def trace_request(job: ChunkJob, x0: torch.Tensor) -> TraceRequest:
+    """The snapshot's trace: a distilled model takes one Euler step, a flow the session's solver."""
+    round_ = job.round
+    if round_.kind == "distill":
+        return TraceRequest(round_.model, x0, 1, "euler", 1.0)
+    return TraceRequest(round_.model, x0, job.config.steps, job.config.solver, job.config.warp_s)
+
+
+def interrupted(job: ChunkJob, prepared: Prepared) -> ChunkResult:
+    """The result of a chunk an edit cut short: no snapshot, the edit is applied next."""
+    steps = job.round.trainer.steps_done - prepared.steps_before
+    return ChunkResult(None, None, prepared.pairs_x1, False, prepared.targets, 0.0, steps)
+
+
+def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: float) -> ChunkResult:
+    """The snapshot of a traced chunk: metadata, then the weights, trajectories and endpoints frames."""
+    round_, trainer = job.round, job.round.trainer
+    meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
+                times=trajectory.times.tolist(), n=len(prepared.x0))
+    arrays = [(FrameKind.WEIGHTS, export_weights(round_.model).numpy()),
+              (FrameKind.TRAJECTORIES, trajectory.points.cpu().numpy()),
+              (FrameKind.ENDPOINTS, trajectory.end.cpu().numpy())]
+    meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
+    converged_now = trainer.converged and not prepared.was_converged
+    steps = trainer.steps_done - prepared.steps_before
+    return ChunkResult(Snapshot(meta, arrays), trajectory, prepared.pairs_x1, converged_now, prepared.targets,
+                       solve_s, steps)
+
+
+def run_chunk(job: ChunkJob) -> ChunkResult | None:
+    """Worker thread, one session alone: prepare, train until the chunk is over, then trace.
+
+    Returns None when the session closed meanwhile (its `stop` flag is checked between steps)."""
+    prepared = prepare(job)
+    trainer = job.round.trainer
+    if job.train and not job.stop.is_set():
+        over = cut = False
+        while not over:
+            trainer.step(*prepared.sampler(job.config.batch))
+            over, cut = training_over(job)
+        if cut:
+            return interrupted(job, prepared)
+    if job.stop.is_set():
+        return None
+    request = trace_request(job, prepared.x0)
+    started = time.perf_counter()
+    trajectory = solve(request.model, request.x0, request.steps, request.method, request.warp_s)
+    return finish(job, prepared, trajectory, time.perf_counter() - started)
+
+
+def measure(job: ChunkJob, result: ChunkResult) -> dict[str, Any]:
+    """Worker thread: the metrics message body of a chunk's round, pairing and trajectories."""
+    trajectory, pairs_x1 = result.trajectory, result.pairs_x1
+    x0, z1 = trajectory.points[0], trajectory.end
+    pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
+    flow_sq, flow_abs = metrics.transport_cost(x0, z1)
+    found: dict[str, Any] = {
+        "crossing": {"pairs": metrics.crossing_fraction(x0, pairs_x1), "flow": metrics.crossing_fraction(x0, z1)},
+        "cost": {"pairs": {"sq": pairs_sq, "abs": pairs_abs}, "flow": {"sq": flow_sq, "abs": flow_abs}},
+        "straightness": None, "w2": None, "energy": None}
+    if job.round.kind == "rf":
+        s, s_norm = metrics.straightness(job.round.model, trajectory)
+        found["straightness"] = {"s": s, "s_norm": s_norm}
+    if len(x0) <= job.metrics_max_points and bool(z1.isfinite().all()):
+        target = job.x1.to(z1.device)
+        found["w2"] = metrics.wasserstein2(z1, target)
+        found["energy"] = metrics.energy_distance(z1, target)
+    return found
