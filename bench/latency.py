@@ -48,6 +48,8 @@ class Drag:
     mismatches: int = 0
     started: asyncio.Event = field(default_factory=asyncio.Event)
     positions: dict[int, tuple[float, float]] = field(default_factory=dict)
+    step: int = 0
+    steps: int = 0
 
 
 def _position(seq: int, phase: float) -> tuple[float, float]:
@@ -64,6 +66,7 @@ async def _read(ws: ClientConnection, drag: Drag, index: int) -> None:
         frames = [decode_frame(await ws.recv()) for _ in message["frames"]]
         received = time.perf_counter()
         drag.snapshots += 1
+        drag.step = message["step"]
         drag.started.set()
         applied = message["applied_seq"]
         if applied is None:
@@ -88,6 +91,7 @@ async def drag_session(url: str, n: int, config: dict[str, Any], seconds: float,
         await asyncio.wait_for(drag.started.wait(), 60)
         await asyncio.sleep(warmup)
         drag.snapshots = 0
+        first_step = drag.step
         start = time.perf_counter()
         seq = 0
         while time.perf_counter() - start < seconds:
@@ -102,6 +106,7 @@ async def drag_session(url: str, n: int, config: dict[str, Any], seconds: float,
         await asyncio.sleep(0.5)
         reader.cancel()
         drag.snapshots = round(drag.snapshots / (elapsed + 0.5), 1)
+        drag.steps = round((drag.step - first_step) / (elapsed + 0.5), 1)
     return drag
 
 
@@ -129,6 +134,8 @@ async def scenario(url: str, sessions: int, n: int, config: dict[str, Any], seco
             "p95_ms": round(float(np.percentile(latencies, 95)), 1),
             "max_ms": round(float(latencies.max()), 1),
             "snapshots_per_s": round(float(np.mean([d.snapshots for d in drags])), 1),
+            "min_snapshots_per_s": min(d.snapshots for d in drags),
+            "steps_per_s": round(sum(d.steps for d in drags)),
             "mismatches": sum(d.mismatches for d in drags), "load_before": round(load, 2),
             "server_cores": server_cores}
 
@@ -140,11 +147,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def local_server() -> Any:
-    """`rftoy serve` in a subprocess on a free port with a throwaway database; yields its /ws url and pid."""
+def local_server(settings: dict[str, str] | None = None) -> Any:
+    """`rftoy serve` in a subprocess on a free port with a throwaway database and the given RFTOY_* settings;
+    yields its /ws url and pid."""
     port = _free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "RFTOY_DATABASE": str(Path(tmp) / "bench.sqlite3")}
+        env = {**os.environ, "RFTOY_DATABASE": str(Path(tmp) / "bench.sqlite3"), **(settings or {})}
         process = subprocess.Popen([sys.executable, "-m", "rftoy.cli", "serve", "--port", str(port), "--device",
                                     "cpu"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

@@ -158,6 +158,7 @@ class Hub:
                                 settings.saved_scene_days * 86400 or None)
         self.pool = ThreadPoolExecutor(max_workers=settings.train_workers or os.cpu_count() or 1,
                                        thread_name_prefix="rftoy-train")
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # its first use loads ~2 s of torch machinery
         self.batched = (BatchedTrainer(settings.batched_workers, settings.max_tick_rows)
                         if settings.trainer == "batched" else None)
         self.connections = 0

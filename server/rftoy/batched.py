@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 
 from rftoy.flow import Trainer, sample_time
-from rftoy.model import ACTIVATIONS, NetShape, VelocityMLP
+from rftoy.model import ACTIVATIONS, ACTIVATIONS_IN_PLACE, NetShape, VelocityMLP
 from rftoy.solvers import Method, Trajectory, solve
 
 
@@ -28,7 +28,7 @@ def shape_key(trainer: Trainer) -> tuple[NetShape, str]:
 def stacked_forward(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor], activation: str,
                     x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """v for S nets at once: weights (S, out, in), biases (S, out), points (S, B, 2), times (S, B) → (S, B, 2)."""
-    act = ACTIVATIONS[activation]
+    act = ACTIVATIONS[activation] if torch.is_grad_enabled() else ACTIVATIONS_IN_PLACE[activation]
     h = torch.cat([x, t[..., None]], dim=2)
     last = len(weights) - 1
     for index, (w, b) in enumerate(zip(weights, biases, strict=True)):

@@ -169,8 +169,9 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
     return finish(job, prepared, trajectory, time.perf_counter() - started)
 
 
-def measure(job: ChunkJob, result: ChunkResult) -> dict[str, Any]:
-    """Worker thread: the metrics message body of a chunk's round, pairing and trajectories."""
+def measure(job: ChunkJob, result: ChunkResult, model: VelocityMLP) -> dict[str, Any]:
+    """Worker thread: the metrics message body of a chunk's round (its net as of the snapshot: `model`), pairing
+    and trajectories."""
     trajectory, pairs_x1 = result.trajectory, result.pairs_x1
     x0, z1 = trajectory.points[0], trajectory.end
     pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
@@ -180,7 +181,7 @@ def measure(job: ChunkJob, result: ChunkResult) -> dict[str, Any]:
         "cost": {"pairs": {"sq": pairs_sq, "abs": pairs_abs}, "flow": {"sq": flow_sq, "abs": flow_abs}},
         "straightness": None, "w2": None, "energy": None}
     if job.round.kind == "rf":
-        s, s_norm = metrics.straightness(job.round.model, trajectory)
+        s, s_norm = metrics.straightness(model, trajectory)
         found["straightness"] = {"s": s, "s_norm": s_norm}
     if len(x0) <= job.metrics_max_points and bool(z1.isfinite().all()):
         target = job.x1.to(z1.device)

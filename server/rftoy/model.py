@@ -8,6 +8,7 @@ time features; every hidden layer is followed by the activation; the output laye
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -26,6 +27,24 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "silu": F.silu,
     "tanh": torch.tanh,
     "relu": F.relu,
+}
+GELU_SCALE = 2 * math.sqrt(2 / math.pi)
+
+
+def _gelu_in_place(h: torch.Tensor) -> torch.Tensor:
+    """The tanh GELU as x·sigmoid(2√(2/π)(x + 0.044715x³)): the same function, about twice as fast on CPUs whose
+    tanh kernel is slow."""
+    gate = h * h
+    gate.mul_(0.044715 * GELU_SCALE).add_(GELU_SCALE).mul_(h).sigmoid_()
+    return h.mul_(gate)
+
+
+# For inference only (no autograd): each overwrites its argument, a layer's fresh output.
+ACTIVATIONS_IN_PLACE: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "gelu": _gelu_in_place,
+    "silu": partial(F.silu, inplace=True),
+    "tanh": torch.tanh_,
+    "relu": torch.relu_,
 }
 
 
@@ -60,8 +79,9 @@ class VelocityMLP(nn.Module):
     def forward(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(x.shape[0])
         h = torch.cat([x, t[:, None]], dim=1)
+        activation = self.activation if torch.is_grad_enabled() else ACTIVATIONS_IN_PLACE[self.shape.activation]
         for layer in self.layers[:-1]:
-            h = self.activation(layer(h))
+            h = activation(layer(h))
         return self.layers[-1](h)
 
 

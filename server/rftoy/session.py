@@ -162,6 +162,9 @@ class Session:
         self._snapshot_seq = 0
         self._last_snapshot_at = -math.inf
         self._last_metrics_at = -math.inf
+        self._last_edit_at = -math.inf
+        self._measuring: Future[dict[str, Any]] | None = None
+        self._failure: BaseException | None = None
         self._solve_s = 0.0
         self._edited = threading.Event()
         self._lock = asyncio.Lock()
@@ -183,8 +186,9 @@ class Session:
         if self._task is not None:
             self._task.cancel()
             await asyncio.wait([self._task])
-        if self._chunk is not None and not self._chunk.done():
-            await asyncio.wait([asyncio.wrap_future(self._chunk)])
+        for work in (self._chunk, self._measuring):
+            if work is not None and not work.done():
+                await asyncio.wait([asyncio.wrap_future(work)])
 
     @property
     def task(self) -> asyncio.Task[None] | None:
@@ -257,6 +261,7 @@ class Session:
             pending.n -= 1
         pending.seq = message.seq if pending.seq is None else max(pending.seq, message.seq)
         self.edits += 1
+        self._last_edit_at = time.perf_counter()
         self._edited.set()
         self._wake.set()
 
@@ -467,6 +472,8 @@ class Session:
     async def _train_forever(self) -> None:
         while True:
             await self._wake.wait()
+            if self._failure is not None:
+                raise self._failure
             async with self._lock:
                 self._wake.clear()
                 job = self._next_job()
@@ -483,8 +490,7 @@ class Session:
                     continue
                 self._finish(job, result)
                 if result.snapshot is not None and (result.converged_now or self._metrics_due()):
-                    self._last_metrics_at = time.perf_counter()
-                    self._report(job, result, await self._in_thread(measure, job, result))
+                    self._measure_later(job, result)
 
     async def _run_chunk(self, job: ChunkJob) -> ChunkResult | None:
         if self._batched is None:
@@ -513,10 +519,29 @@ class Session:
         self._wake.set()
 
     def _metrics_due(self) -> bool:
-        """Metrics wait while an edit is pending (a drag), but never more than ten intervals."""
-        since = time.perf_counter() - self._last_metrics_at
-        interval = self.settings.metrics_interval_s
-        return since >= 10 * interval or (since >= interval and not self._edited.is_set())
+        """Metrics wait while the user drags (an edit within the last interval), but never more than ten
+        intervals, and while the last ones are still being computed."""
+        now = time.perf_counter()
+        since, interval = now - self._last_metrics_at, self.settings.metrics_interval_s
+        if self._measuring is not None and not self._measuring.done():
+            return False
+        return since >= 10 * interval or (since >= interval and now - self._last_edit_at >= interval)
+
+    def _measure_later(self, job: ChunkJob, result: ChunkResult) -> None:
+        """Compute the metrics on the pool, on a copy of the net, while training goes on; report when done."""
+        self._last_metrics_at = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        self._measuring = self._pool.submit(measure, job, result, clone_model(job.round.model))
+        self._measuring.add_done_callback(lambda done: loop.call_soon_threadsafe(self._measured, job, result, done))
+
+    def _measured(self, job: ChunkJob, result: ChunkResult, done: Future[dict[str, Any]]) -> None:
+        if self._stop.is_set():
+            return
+        if done.exception() is not None:
+            self._failure = done.exception()
+            self._wake.set()
+            return
+        self._report(job, result, done.result())
 
     def _next_job(self) -> ChunkJob | None:
         """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""

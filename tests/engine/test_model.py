@@ -2,7 +2,15 @@
 
 import pytest
 import torch
-from rftoy.model import NetShape, VelocityMLP, clone_model, export_weights, import_weights
+from rftoy.model import (
+    ACTIVATIONS,
+    ACTIVATIONS_IN_PLACE,
+    NetShape,
+    VelocityMLP,
+    clone_model,
+    export_weights,
+    import_weights,
+)
 
 
 @pytest.mark.parametrize("activation", ["gelu", "silu", "tanh", "relu"])
@@ -69,3 +77,16 @@ def test_clone_copies_weights_into_a_new_net() -> None:
     with torch.no_grad():
         copy.layers[0].bias.add_(1.0)
     assert not torch.equal(export_weights(copy), export_weights(model))
+
+
+@pytest.mark.parametrize("activation", ["gelu", "silu", "tanh", "relu"])
+def test_inference_activations_match_the_trained_ones(activation: str) -> None:
+    """Without autograd the net uses in-place activations (GELU in its sigmoid form); outputs agree."""
+    x = torch.linspace(-9, 9, 20001)
+    assert torch.allclose(ACTIVATIONS_IN_PLACE[activation](x.clone()), ACTIVATIONS[activation](x), atol=1e-6)
+    torch.manual_seed(0)
+    model = VelocityMLP(NetShape(16, 2, activation))
+    points, times = torch.randn(50, 2), torch.rand(50)
+    with torch.no_grad():
+        fast = model(points, times)
+    assert torch.allclose(fast, model(points, times), atol=1e-6)
