@@ -67,8 +67,9 @@ def _adam_state(trainer: Trainer) -> list[dict[str, torch.Tensor]]:
     return states
 
 
-def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> list[float]:
-    """One Adam step for every trainer on its own minibatch (x0, x1); returns each loss before the step.
+def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """One Adam step for every trainer on its own minibatch (x0, x1); returns the losses before the step, (S,)
+    on the device, for the caller to hand to each `Trainer.record_loss` when it next reads the device.
 
     All trainers must share `shape_key`. Plain Adam only (no weight decay, amsgrad or maximize), as `Trainer`
     builds it.
@@ -95,10 +96,9 @@ def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tens
         _adam_update(trainers, stacked, grads, count)
         for index, own in enumerate(params):
             torch._foreach_copy_(own, [s[index] for s in stacked])
-    values = losses.detach().cpu().tolist()
-    for trainer, value in zip(trainers, values, strict=True):
-        trainer.finish_step(value)
-    return values
+    for trainer in trainers:
+        trainer.advance()
+    return losses.detach()
 
 
 def _adam_update(trainers: Sequence[Trainer], stacked: list[torch.Tensor], grads: Sequence[torch.Tensor],

@@ -18,7 +18,7 @@ import torch
 
 from rftoy import metrics
 from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints
-from rftoy.model import VelocityMLP, export_weights
+from rftoy.model import VelocityMLP, flat_weights
 from rftoy.protocol import Config, FrameKind
 from rftoy.solvers import Method, Trajectory, solve
 
@@ -104,13 +104,14 @@ def prepare(job: ChunkJob) -> Prepared:
     pairs_x1 = pairs_x1.to(job.device)
     sampler = None
     if job.train:
-        sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.gen)
+        sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.pair_gen)
     trainer = round_.trainer
     return Prepared(x0, pairs_x1, targets, sampler, trainer.steps_done, trainer.converged)
 
 
 def training_over(job: ChunkJob) -> tuple[bool, bool]:
-    """After a step: (stop training, interrupted by an edit). Call only once the chunk has taken a step."""
+    """After a step: (stop training, interrupted by an edit). The batched trainer logs its losses only once this
+    says stop, so it sees convergence at the chunk's end rather than at the step."""
     trainer = job.round.trainer
     if job.stop.is_set() or trainer.converged or time.perf_counter() >= job.deadline:
         return True, False
@@ -138,14 +139,24 @@ def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: f
     round_, trainer = job.round, job.round.trainer
     meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
                 times=trajectory.times.tolist(), n=len(prepared.x0))
-    arrays = [(FrameKind.WEIGHTS, export_weights(round_.model).numpy()),
-              (FrameKind.TRAJECTORIES, trajectory.points.cpu().numpy()),
-              (FrameKind.ENDPOINTS, trajectory.end.cpu().numpy())]
+    kinds = (FrameKind.WEIGHTS, FrameKind.TRAJECTORIES, FrameKind.ENDPOINTS)
+    arrays = list(zip(kinds, to_host([flat_weights(round_.model), trajectory.points, trajectory.end]), strict=True))
     meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
     converged_now = trainer.converged and not prepared.was_converged
     steps = trainer.steps_done - prepared.steps_before
     return ChunkResult(Snapshot(meta, arrays), trajectory, prepared.pairs_x1, converged_now, prepared.targets,
                        solve_s, steps)
+
+
+def to_host(tensors: list[torch.Tensor]) -> list[np.ndarray]:
+    """The tensors as host arrays: from a GPU through pinned buffers, copied asynchronously with one wait for all."""
+    if tensors[0].device.type != "cuda":
+        return [t.detach().cpu().numpy() for t in tensors]
+    host = [torch.empty(t.shape, dtype=t.dtype, pin_memory=True) for t in tensors]
+    for buffer, tensor in zip(host, tensors, strict=True):
+        buffer.copy_(tensor, non_blocking=True)
+    torch.cuda.current_stream(tensors[0].device).synchronize()
+    return [buffer.numpy() for buffer in host]
 
 
 def run_chunk(job: ChunkJob) -> ChunkResult | None:

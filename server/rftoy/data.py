@@ -143,8 +143,9 @@ PRESETS: dict[str, Sampler] = {
 }
 
 
-def generator(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
+    """A seeded generator; one on the training device draws there without a host round trip."""
+    return torch.Generator(device=device).manual_seed(seed)
 
 
 def sample(name: str, n: int, gen: torch.Generator) -> torch.Tensor:

@@ -53,11 +53,11 @@ def sample_time(n: int, kind: TimeSampling, gen: torch.Generator, warp_s: float 
                 device: torch.device | str = "cpu") -> torch.Tensor:
     """Training times in [0, 1]: uniform, Hawley's warp of uniform with slope s, or logit-normal(0, 1)."""
     if kind == "uniform":
-        t = torch.rand(n, generator=gen)
+        t = torch.rand(n, generator=gen, device=gen.device)
     elif kind == "warp":
-        t = warp_time(torch.rand(n, generator=gen), warp_s)
+        t = warp_time(torch.rand(n, generator=gen, device=gen.device), warp_s)
     elif kind == "logit-normal":
-        t = torch.sigmoid(torch.randn(n, generator=gen))
+        t = torch.sigmoid(torch.randn(n, generator=gen, device=gen.device))
     else:
         raise ValueError(f"unknown time sampling {kind!r}")
     return t.to(device)
@@ -99,7 +99,7 @@ def fixed_pair_sampler(x0: torch.Tensor, x1: torch.Tensor, gen: torch.Generator)
     def draw(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         if batch >= len(x0):
             return x0, x1
-        pick = torch.randint(0, len(x0), (batch,), generator=gen).to(x0.device)
+        pick = torch.randint(0, len(x0), (batch,), generator=gen, device=gen.device).to(x0.device)
         return x0[pick], x1[pick]
 
     return draw
@@ -168,7 +168,7 @@ class Trainer:
         self.distill = distill
         self.device = next(model.parameters()).device
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-        self.time_gen = data.generator(config.seed + 7919)
+        self.time_gen = data.generator(config.seed + 7919, self.device)
         self.steps_done = 0
         self.losses: deque[float] = deque(maxlen=LOSS_HISTORY)
         self._window_best = math.inf
@@ -206,15 +206,20 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        self.advance()
         value = loss.item()
-        self.finish_step(value)
+        self.record_loss(value)
         return value
 
-    def finish_step(self, loss: float) -> None:
-        """Book-keeping after the weights moved (alone or in a batched step): the average, counts, convergence."""
+    def advance(self) -> None:
+        """Book-keeping once the weights moved (alone or in a batched step): the average and the step count."""
         if self.ema_model is not None:
             self._update_average()
         self.steps_done += 1
+
+    def record_loss(self, loss: float) -> None:
+        """Log a step's loss and watch for convergence; a batched trainer may log its steps' losses later, in
+        order, to save the device a sync per step."""
         self.losses.append(loss)
         self._watch_convergence(loss)
 

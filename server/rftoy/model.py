@@ -85,11 +85,16 @@ class VelocityMLP(nn.Module):
         return self.layers[-1](h)
 
 
-def export_weights(model: VelocityMLP) -> torch.Tensor:
-    """The flat float32 weight array (on the CPU) in the documented layout."""
+def flat_weights(model: VelocityMLP) -> torch.Tensor:
+    """The flat float32 weight array in the documented layout, on the net's device."""
     with torch.no_grad():
         parts = [p for layer in model.layers for p in (layer.weight.reshape(-1), layer.bias)]
-        return torch.cat(parts).detach().float().cpu()
+        return torch.cat(parts).detach().float()
+
+
+def export_weights(model: VelocityMLP) -> torch.Tensor:
+    """The flat float32 weight array (on the CPU) in the documented layout."""
+    return flat_weights(model).cpu()
 
 
 def import_weights(model: VelocityMLP, flat: torch.Tensor) -> None:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+import torch
+
 from rftoy.batched import batched_step, shape_key, stacked_solve
 from rftoy.chunk import (
     ChunkJob,
@@ -43,6 +45,14 @@ class Slot:
     prepared: Prepared | None = None
     training: bool = False
     last_tick: int = -1
+    losses: list[torch.Tensor] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Hand the losses of its steps so far to the trainer (one read of the device per chunk, not per step)."""
+        if self.losses:
+            for loss in torch.stack(self.losses).tolist():
+                self.job.round.trainer.record_loss(loss)
+            self.losses = []
 
     @property
     def rows(self) -> int:
@@ -158,9 +168,12 @@ class Worker:
             if slot not in self.slots:
                 continue
             over, cut = training_over(slot.job)
+            if not over:
+                continue
+            slot.settle()
             if cut:
                 self._resolve(slot, interrupted(slot.job, slot.prepared))
-            elif over:
+            else:
                 slot.training = False
         self.stats.tick_s += time.perf_counter() - started
 
@@ -207,12 +220,11 @@ def pick(training: list[Slot], max_rows: int) -> list[Slot]:
 
 
 def _step(group: list[Slot]) -> None:
-    """One training step for every chunk of a group (one net shape)."""
+    """One training step for every chunk of a group (one net shape); their losses stay on the device for now."""
     batches = [s.prepared.sampler(s.job.config.batch) for s in group]
-    if len(group) == 1:
-        group[0].job.round.trainer.step(*batches[0])
-    else:
-        batched_step([s.job.round.trainer for s in group], batches)
+    losses = batched_step([s.job.round.trainer for s in group], batches)
+    for slot, loss in zip(group, losses, strict=True):
+        slot.losses.append(loss)
 
 
 def _groups(slots: Iterable[Slot], key: Callable[[Slot], object]) -> list[list[Slot]]:

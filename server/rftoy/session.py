@@ -92,13 +92,18 @@ def materialize(scene: PresetScene | PointsScene) -> tuple[torch.Tensor, torch.T
 
 @dataclass
 class Round:
-    """One trained flow: round 0 learns the scene's pairs, later rounds learn (x0, teacher's z1)."""
+    """One trained flow: round 0 learns the scene's pairs, later rounds learn (x0, teacher's z1).
+
+    `gen` draws online samples (on the CPU, where the presets are made); `pair_gen` picks minibatches of the
+    fixed pairs on the training device.
+    """
 
     kind: RoundKind
     name: str
     model: VelocityMLP
     trainer: Trainer
     gen: torch.Generator
+    pair_gen: torch.Generator
     teacher: VelocityMLP | None = None
     targets: torch.Tensor | None = None
     stale: torch.Tensor | None = None
@@ -325,7 +330,8 @@ class Session:
         else:
             trainer, name = Trainer(model, config), f"{sum(r.kind == 'rf' for r in self.rounds) + 1}-RF"
         stale = torch.ones(len(self.x0), dtype=torch.bool)
-        self.rounds.append(Round(kind, name, model, trainer, data.generator(self.config.seed + len(self.rounds)),
+        seed = self.config.seed + len(self.rounds)
+        self.rounds.append(Round(kind, name, model, trainer, data.generator(seed), data.generator(seed, self.device),
                                  teacher=teacher.model, targets=torch.zeros_like(self.x0), stale=stale))
         self.most_rounds = max(self.most_rounds, len(self.rounds))
         self._select(len(self.rounds) - 1)
@@ -412,7 +418,9 @@ class Session:
             torch.manual_seed(self.config.seed)
             model = VelocityMLP(NetShape(self.config.width, self.config.depth, self.config.activation))
         model = model.to(self.device)
-        return Round("rf", "1-RF", model, Trainer(model, self._train_config()), data.generator(self.config.seed))
+        seed = self.config.seed
+        return Round("rf", "1-RF", model, Trainer(model, self._train_config()), data.generator(seed),
+                     data.generator(seed, self.device))
 
     def _apply_pending(self) -> bool:
         """Apply parked edits to the scene (and to the teacher targets of every round); True if any."""

@@ -18,6 +18,11 @@ RECIPES = [
 ]
 
 
+def _batched_step(trainers: list[Trainer], batches: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    for trainer, loss in zip(trainers, batched_step(trainers, batches).tolist(), strict=True):
+        trainer.record_loss(loss)
+
+
 def _trainers() -> list[tuple[Trainer, object]]:
     """Fresh trainers with their own pair sets and samplers, identical on every call."""
     made = []
@@ -35,7 +40,7 @@ def test_a_batched_step_equals_each_trainer_stepping_alone() -> None:
     for _ in range(30):
         for trainer, sampler in alone:
             trainer.step(*sampler(trainer.config.batch))
-        batched_step([t for t, _ in together], [s(t.config.batch) for t, s in together])
+        _batched_step([t for t, _ in together], [s(t.config.batch) for t, s in together])
     for (a, _), (b, _) in zip(alone, together, strict=True):
         assert b.steps_done == a.steps_done == 30
         assert list(b.losses) == pytest.approx(list(a.losses), rel=1e-4)
@@ -57,7 +62,7 @@ def test_a_trainer_moves_between_batched_and_solo_steps() -> None:
             for (trainer, _), batch in zip(mixed, batches, strict=True):
                 trainer.step(*batch)
         else:
-            batched_step([t for t, _ in mixed], batches)
+            _batched_step([t for t, _ in mixed], batches)
     for (a, _), (b, _) in zip(alone, mixed, strict=True):
         assert torch.allclose(export_weights(b.model), export_weights(a.model), atol=1e-5)
 
@@ -67,7 +72,7 @@ def test_a_diverging_net_does_not_disturb_the_others() -> None:
     reference, reference_sampler = _trainers()[0]
     wild.config = TrainConfig(lr=1e6, batch=64, schedule="constant", warmup=0)
     for _ in range(8):
-        batched_step([calm, wild], [calm_sampler(40), wild_sampler(64)])
+        _batched_step([calm, wild], [calm_sampler(40), wild_sampler(64)])
         reference.step(*reference_sampler(40))
     assert torch.allclose(export_weights(calm.model), export_weights(reference.model), atol=1e-5)
 
