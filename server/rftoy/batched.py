@@ -18,6 +18,7 @@ import torch
 from rftoy.flow import Trainer, sample_time
 from rftoy.model import ACTIVATIONS, ACTIVATIONS_IN_PLACE, NetShape, VelocityMLP
 from rftoy.solvers import Method, Trajectory, solve
+from rftoy.transfer import to_device
 
 
 def shape_key(trainer: Trainer) -> tuple[NetShape, str]:
@@ -114,8 +115,8 @@ def _adam_update(trainers: Sequence[Trainer], stacked: list[torch.Tensor], grads
     lr = torch.tensor([tr.optimizer.param_groups[0]["lr"] for tr in trainers], dtype=torch.float64)
     step = torch.tensor([float(s[0]["step"]) + 1 for s in states], dtype=torch.float64)
     correction1 = 1 - beta1**step
-    step_size = (lr / correction1).to(device=device, dtype=stacked[0].dtype)
-    root_correction2 = (1 - beta2**step).sqrt().to(device=device, dtype=stacked[0].dtype)
+    step_size = to_device((lr / correction1).to(stacked[0].dtype), device)
+    root_correction2 = to_device((1 - beta2**step).sqrt().to(stacked[0].dtype), device)
     for index, (param, grad) in enumerate(zip(stacked, grads, strict=True)):
         avg = torch.stack([s[index]["exp_avg"] for s in states])
         avg_sq = torch.stack([s[index]["exp_avg_sq"] for s in states])

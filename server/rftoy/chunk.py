@@ -21,6 +21,7 @@ from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints
 from rftoy.model import VelocityMLP, flat_weights
 from rftoy.protocol import Config, FrameKind
 from rftoy.solvers import Method, Trajectory, solve
+from rftoy.transfer import to_host
 
 if TYPE_CHECKING:
     from rftoy.session import Round
@@ -146,17 +147,6 @@ def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: f
     steps = trainer.steps_done - prepared.steps_before
     return ChunkResult(Snapshot(meta, arrays), trajectory, prepared.pairs_x1, converged_now, prepared.targets,
                        solve_s, steps)
-
-
-def to_host(tensors: list[torch.Tensor]) -> list[np.ndarray]:
-    """The tensors as host arrays: from a GPU through pinned buffers, copied asynchronously with one wait for all."""
-    if tensors[0].device.type != "cuda":
-        return [t.detach().cpu().numpy() for t in tensors]
-    host = [torch.empty(t.shape, dtype=t.dtype, pin_memory=True) for t in tensors]
-    for buffer, tensor in zip(host, tensors, strict=True):
-        buffer.copy_(tensor, non_blocking=True)
-    torch.cuda.current_stream(tensors[0].device).synchronize()
-    return [buffer.numpy() for buffer in host]
 
 
 def run_chunk(job: ChunkJob) -> ChunkResult | None:

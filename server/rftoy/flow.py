@@ -19,6 +19,7 @@ from scipy.optimize import linear_sum_assignment
 from rftoy import data
 from rftoy.model import VelocityMLP, clone_model
 from rftoy.solvers import Method, solve, warp_time
+from rftoy.transfer import to_device
 
 TimeSampling = Literal["uniform", "warp", "logit-normal"]
 Coupling = Literal["independent", "ot", "reflow"]
@@ -118,7 +119,7 @@ def reflow_pool_sampler(source: str, teacher: VelocityMLP, gen: torch.Generator,
     draws = 0
 
     def fresh(count: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x0 = data.sample(source, count, gen).to(device)
+        x0 = to_device(data.sample(source, count, gen), device)
         return x0, flow_endpoints(teacher, x0, teacher_steps)
 
     def draw(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -145,8 +146,8 @@ def online_sampler(source: str, target: str, coupling: Coupling, gen: torch.Gene
         return reflow_pool_sampler(source, teacher, gen, device, teacher_steps)
 
     def draw(batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x0 = data.sample(source, batch, gen).to(device)
-        x1 = data.sample(target, batch, gen).to(device)
+        x0 = to_device(data.sample(source, batch, gen), device)
+        x1 = to_device(data.sample(target, batch, gen), device)
         if coupling == "ot":
             blocks = [ot_pairing(a, b) for a, b in zip(x0.split(ot_block), x1.split(ot_block), strict=True)]
             return torch.cat([a for a, _ in blocks]), torch.cat([b for _, b in blocks])
