@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import torch
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     torch_threads: int = Field(1, ge=0, description="intra-op threads; 1 suits many small concurrent sessions (2 "
                                "threads on a busy 2-core machine made steps 10x slower); 0 leaves torch's default")
-    database: Path = Path("rftoy.sqlite3")
+    database: Annotated[str, BeforeValidator(lambda value: str(value) if isinstance(value, Path) else value)] = Field(
+        "rftoy.sqlite3", repr=False, description="where saved scenes live: a SQLite file path (or sqlite:///path, "
+        ":memory:), or postgresql://user:password@host:port/dbname for a database several replicas share (the "
+        "postgres extra); left out of the settings' repr, which would show the password")
     web_dir: Path = REPO_ROOT / "web"
     shaders_dir: Path = REPO_ROOT / "shaders"
 
