@@ -1,26 +1,16 @@
-"""Fixtures for the hosting tests: real uvicorn servers (hosting_server.py) stopped at the end of each test."""
+"""Fixtures for the hosting tests: real uvicorn servers (tests/support/live_server.py) with hosting settings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from hosting_server import Served, hosting_settings, serve
+from hosting_server import hosting_settings
+from live_server import LiveServer, launcher
 
 
 @pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Callable[..., Served]]:
+def launch(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """Start servers with hosting settings plus overrides; all are stopped at the end of the test."""
-    started: list[Served] = []
-
-    def run(**overrides: Any) -> Served:
-        served = serve(hosting_settings(tmp_path, **overrides))
-        started.append(served)
-        return served
-
-    yield run
-    for served in started:
-        if served.thread.is_alive():
-            served.stop()
+    yield from launcher(lambda **overrides: hosting_settings(tmp_path, **overrides))

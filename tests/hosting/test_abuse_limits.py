@@ -7,7 +7,7 @@ import time
 
 import httpx
 from hosting_client import hello, open_socket, refusal, send, wait_for
-from hosting_server import wait_until
+from live_server import wait_until
 
 POINTS = {"kind": "points", "x0": [[0.123 * i, -0.071 * i] for i in range(40)],
           "x1": [[-0.037 * i, 0.113 * i] for i in range(40)]}
@@ -85,9 +85,9 @@ def test_an_idle_session_is_told_and_closed_with_1001(launch) -> None:
 
 def test_saved_scene_size_limit_is_a_clear_413(launch) -> None:
     served = launch(max_scene_bytes=2048)
-    big = httpx.post(served.base + "/api/scenes", json={"scene": POINTS}, timeout=10)
+    big = httpx.post(served.http_url + "/api/scenes", json={"scene": POINTS}, timeout=10)
     assert big.status_code == 413 and "over the limit of 2048" in big.json()["detail"]
-    small = httpx.post(served.base + "/api/scenes", json={"scene": {**POINTS, "x0": POINTS["x0"][:3],
+    small = httpx.post(served.http_url + "/api/scenes", json={"scene": {**POINTS, "x0": POINTS["x0"][:3],
                                                                     "x1": POINTS["x1"][:3]}}, timeout=10)
     assert small.status_code == 200
     served.assert_healthy()
@@ -95,7 +95,7 @@ def test_saved_scene_size_limit_is_a_clear_413(launch) -> None:
 
 def test_saved_scenes_beyond_the_count_prune_the_oldest(launch) -> None:
     served = launch(max_saved_scenes=3)
-    ids = [httpx.post(served.base + "/api/scenes", json={"scene": {**POINTS, "x0": POINTS["x0"][:2],
+    ids = [httpx.post(served.http_url + "/api/scenes", json={"scene": {**POINTS, "x0": POINTS["x0"][:2],
                                                                    "x1": POINTS["x1"][:2]}}).json()["id"]
            for _ in range(5)]
     assert [served.get(f"/api/scenes/{i}").status_code for i in ids] == [404, 404, 200, 200, 200]
@@ -105,7 +105,7 @@ def test_saved_scenes_beyond_the_count_prune_the_oldest(launch) -> None:
 
 def test_saved_scenes_expire(launch) -> None:
     served = launch(saved_scene_days=0.5 / 86400)
-    scene_id = httpx.post(served.base + "/api/scenes", json={"scene": {**POINTS, "x0": POINTS["x0"][:2],
+    scene_id = httpx.post(served.http_url + "/api/scenes", json={"scene": {**POINTS, "x0": POINTS["x0"][:2],
                                                                        "x1": POINTS["x1"][:2]}}).json()["id"]
     wait_until(lambda: served.get(f"/api/scenes/{scene_id}").status_code == 404)
     served.assert_healthy()
@@ -114,7 +114,7 @@ def test_saved_scenes_expire(launch) -> None:
 def test_scene_saves_per_client_are_rate_limited_with_retry_after(launch) -> None:
     served = launch(scene_saves_per_minute=3)
     body = {"scene": {**POINTS, "x0": POINTS["x0"][:2], "x1": POINTS["x1"][:2]}}
-    codes = [httpx.post(served.base + "/api/scenes", json=body) for _ in range(4)]
+    codes = [httpx.post(served.http_url + "/api/scenes", json=body) for _ in range(4)]
     assert [r.status_code for r in codes] == [200, 200, 200, 429]
     assert "3 saved scenes per minute" in codes[-1].json()["detail"] and int(codes[-1].headers["retry-after"]) >= 1
     served.assert_healthy()

@@ -9,8 +9,9 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hosting_server import Served, hosting_settings, serve  # noqa: E402  (after the skip)
+from hosting_server import hosting_settings  # noqa: E402  (after the skip)
 from hypothesis import HealthCheck, settings  # noqa: E402
+from live_server import LiveServer, start_server  # noqa: E402
 from rftoy.app import create_app  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
@@ -22,14 +23,14 @@ schema = schemathesis.openapi.from_dict(
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    served = serve(hosting_settings(tmp_path_factory.mktemp("fuzz"), **FUZZ_SETTINGS))
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    served = start_server(hosting_settings(tmp_path_factory.mktemp("fuzz"), **FUZZ_SETTINGS))
     yield served
     served.stop()
 
 
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
-def test_no_input_makes_a_server_error(case, served: Served) -> None:
-    case.call_and_validate(base_url=served.base, checks=[not_a_server_error])
+def test_no_input_makes_a_server_error(case, served: LiveServer) -> None:
+    case.call_and_validate(base_url=served.http_url, checks=[not_a_server_error])
     assert served.get("/api/health").status_code == 200

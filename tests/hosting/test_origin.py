@@ -37,7 +37,7 @@ def test_a_foreign_origin_is_refused_with_1008_and_its_own_host_is_not(launch) -
         errors, code, reason = await refusal(evil)
         assert code == 1008 and reason == "origin"
         assert errors[0]["code"] == "origin" and "https://evil.example" in errors[0]["message"]
-        for origin in (served.base, "https://friend.example", f"http://localhost:{served.port}"):
+        for origin in (served.http_url, "https://friend.example", f"http://localhost:{served.port}"):
             ws = await open_socket(served.ws_url, Origin=origin)
             await hello(ws)
             await ws.close()

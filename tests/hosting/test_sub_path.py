@@ -10,7 +10,7 @@ from hosting_client import hello, open_socket, wait_for
 
 def test_http_under_the_sub_path_and_stripped(launch) -> None:
     served = launch(root_path="/demo")
-    bare = httpx.get(served.base + "/demo?scene=abc", timeout=10)
+    bare = httpx.get(served.http_url + "/demo?scene=abc", timeout=10)
     assert bare.status_code == 307 and bare.headers["location"] == "/demo/?scene=abc"
     for prefix in ("/demo", ""):
         page = served.get(prefix + "/")
@@ -27,7 +27,7 @@ def test_the_websocket_under_the_sub_path_and_stripped(launch) -> None:
 
     async def scenario() -> None:
         for url in (f"ws://127.0.0.1:{served.port}/demo/ws", f"ws://127.0.0.1:{served.port}/ws"):
-            ws = await open_socket(url, Origin=served.base)
+            ws = await open_socket(url, Origin=served.http_url)
             await hello(ws)
             await wait_for(ws, "snapshot")
             await ws.close()

@@ -33,17 +33,17 @@ def test_the_page_works_under_demo(browser: playwright_api.Browser, launch) -> N
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("request", lambda r: requested.append(r.url))
     page.on("websocket", lambda ws: requested.append(ws.url))
-    page.goto(served.base + "/demo?backend=js")
+    page.goto(served.http_url + "/demo?backend=js")
     page.wait_for_function("window.rftoy && window.rftoy.summary.ready && window.rftoy.summary.snapshots >= 3",
                            timeout=20_000)
-    assert page.url == served.base + "/demo/?backend=js"
+    assert page.url == served.http_url + "/demo/?backend=js"
     summary = page.evaluate("window.rftoy.summary")
     assert summary["backend"] == "js" and summary["errors"] == [] and errors == []
     assert f"ws://127.0.0.1:{served.port}/demo/ws" in requested
-    assert f"{served.base}/demo/api/health" in requested
-    ours = (f"{served.base}/demo/", f"ws://127.0.0.1:{served.port}/demo/")
+    assert f"{served.http_url}/demo/api/health" in requested
+    ours = (f"{served.http_url}/demo/", f"ws://127.0.0.1:{served.port}/demo/")
     outside = [url for url in requested if not url.startswith(ours) and not url.startswith("data:")]
-    assert outside == [f"{served.base}/demo?backend=js"], f"requests outside the sub-path: {outside}"
+    assert outside == [f"{served.http_url}/demo?backend=js"], f"requests outside the sub-path: {outside}"
     assert served.get("/demo/api/metrics").json()["sessions"] == 1
     page.close()
     served.assert_healthy()

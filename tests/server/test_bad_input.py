@@ -6,10 +6,11 @@ import asyncio
 import json
 
 import pytest
-from conftest import SMALL_NET, LiveServer
 from live_client import LiveClient, eventually
+from live_server import LiveServer
 from rftoy.model import NetShape
 from rftoy.settings import Settings
+from server_setup import SMALL_NET
 from websockets.exceptions import ConnectionClosed
 
 SCENE = {"kind": "preset", "n": 8, "seed": 2}

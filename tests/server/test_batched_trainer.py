@@ -6,13 +6,13 @@ import asyncio
 import threading
 
 import torch
-from conftest import SMALL_NET
 from live_client import LiveClient, eventually
 from rftoy.chunk import ChunkJob
 from rftoy.flow import Trainer
 from rftoy.model import NetShape, VelocityMLP, export_weights
 from rftoy.protocol import Config
 from rftoy.scheduler import Slot, pick
+from server_setup import SMALL_NET
 
 KEEP_TRAINING = 1_000_000  # a convergence window no test reaches
 

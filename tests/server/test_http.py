@@ -7,11 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import SMALL_NET, make_settings
 from fastapi.testclient import TestClient
 from live_client import LiveClient
 from rftoy import data
 from rftoy.app import create_app
+from server_setup import SMALL_NET, make_settings
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from conftest import SMALL_NET, LiveServer
 from live_client import LiveClient, Snapshot
+from live_server import LiveServer
+from server_setup import SMALL_NET
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 1}
 

@@ -7,8 +7,9 @@ import threading
 
 import numpy as np
 import torch
-from conftest import SMALL_NET, LiveServer
 from live_client import LiveClient, eventually
+from live_server import LiveServer
+from server_setup import SMALL_NET
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "circle", "n": 16, "seed": 4}
 

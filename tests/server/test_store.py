@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
-from conftest import make_settings
 from fastapi.testclient import TestClient
 from rftoy import store as store_module
 from rftoy.app import create_app
 from rftoy.settings import Settings
 from rftoy.store import SceneStore, redact_password
+from server_setup import make_settings
 
 BODY = {"scene": {"kind": "points", "x0": [[0.5, -0.25]], "x1": [[1.0, 2.0]]}, "config": {"width": 16, "name": "é"}}
 

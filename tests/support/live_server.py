@@ -1,0 +1,82 @@
+"""Real uvicorn servers on loopback ports, in background threads, for the server and hosting tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+from rftoy.app import Hub, create_app, uvicorn_config
+from rftoy.settings import Settings
+
+
+@dataclass
+class LiveServer:
+    """A running server and the addresses to reach it."""
+
+    settings: Settings
+    hub: Hub
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    @property
+    def port(self) -> int:
+        return self.server.servers[0].sockets[0].getsockname()[1]
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}{self.settings.root_path}/ws"
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.http_url + path, timeout=10)
+
+    def assert_healthy(self) -> None:
+        """The server answers health and has no session or connection left over."""
+        assert self.get("/api/health").json()["status"] == "ok"
+        wait_until(lambda: self.hub.connections == 0 and not self.hub.sessions and not self.hub.clients.counts)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "uvicorn did not stop"
+
+
+def start_server(settings: Settings) -> LiveServer:
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn_config(app, settings, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    wait_until(lambda: server.started or not thread.is_alive(), timeout=10)
+    assert thread.is_alive(), "uvicorn did not start"
+    return LiveServer(settings, app.state.hub, server, thread)
+
+
+def launcher(settings_for: Callable[..., Settings]) -> Iterator[Callable[..., LiveServer]]:
+    """For a fixture: a function that starts servers on `settings_for(**overrides)`; all stop at the end."""
+    started: list[LiveServer] = []
+
+    def run(**overrides: Any) -> LiveServer:
+        live = start_server(settings_for(**overrides))
+        started.append(live)
+        return live
+
+    yield run
+    for live in started:
+        if live.thread.is_alive():
+            live.stop()
+
+
+def wait_until(test: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait for a condition (checked every 20 ms), failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not test():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
