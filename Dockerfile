@@ -15,7 +15,7 @@ RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" 
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY server ./server
-RUN pip install . && rm -rf build server/rftoy.egg-info
+RUN pip install ".[postgres]" && rm -rf build server/rftoy.egg-info
 COPY web ./web
 COPY shaders ./shaders
 
