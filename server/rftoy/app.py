@@ -6,7 +6,9 @@ Everything is served under `settings.root_path` (a proxy's sub-path) as well as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -51,6 +53,7 @@ from rftoy.settings import Settings, get_settings, resolve_device
 from rftoy.store import SceneStore
 from rftoy.telemetry import Telemetry, log_event, show_events
 
+METRICS_NICE = 10  # metrics threads' nice value: they get CPU time that training and the event loop leave
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
@@ -148,6 +151,12 @@ class Outbox:
         await websocket.close(*self.closing)
 
 
+def lower_thread_priority() -> None:
+    """Let this thread yield the CPU to training and the event loop (Linux gives each thread its own nice value)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), METRICS_NICE)
+
+
 class Hub:
     """Everything the app shares across connections."""
 
@@ -158,6 +167,8 @@ class Hub:
                                 settings.saved_scene_days * 86400 or None)
         self.pool = ThreadPoolExecutor(max_workers=settings.train_workers or os.cpu_count() or 1,
                                        thread_name_prefix="rftoy-train")
+        self.metrics_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rftoy-metrics",
+                                               initializer=lower_thread_priority)
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # its first use loads ~2 s of torch machinery
         self.batched = (BatchedTrainer(settings.batched_workers, settings.max_tick_rows)
                         if settings.trainer == "batched" else None)
@@ -199,7 +210,7 @@ class Hub:
         if hello.config is not None:
             config = hello.config.apply(config)
         session = Session(self.settings, self.device, self.pool, scene, config, outbox.send, outbox.offer,
-                          self.telemetry.steps.add, self.batched)
+                          self.telemetry.steps.add, self.batched, self.metrics_pool)
         self.sessions[session.id] = session
         return session
 
@@ -208,6 +219,7 @@ class Hub:
         if self.batched is not None:
             self.batched.close()
         self.pool.shutdown(wait=True)
+        self.metrics_pool.shutdown(wait=True)
         self.store.close()
 
 

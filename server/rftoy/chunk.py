@@ -20,7 +20,7 @@ from rftoy import metrics
 from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints
 from rftoy.model import VelocityMLP, flat_weights
 from rftoy.protocol import Config, FrameKind
-from rftoy.solvers import Method, Trajectory, solve
+from rftoy.solvers import Method, Trajectory, Velocity, solve
 from rftoy.transfer import to_host
 
 if TYPE_CHECKING:
@@ -170,9 +170,9 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
     return finish(job, prepared, trajectory, time.perf_counter() - started)
 
 
-def measure(job: ChunkJob, result: ChunkResult, model: VelocityMLP) -> dict[str, Any]:
-    """Worker thread: the metrics message body of a chunk's round (its net as of the snapshot: `model`), pairing
-    and trajectories."""
+def measure(job: ChunkJob, result: ChunkResult, velocity: Velocity) -> dict[str, Any]:
+    """Worker thread: the metrics message body of a chunk's round (its net as of the snapshot: `velocity`),
+    pairing and trajectories."""
     trajectory, pairs_x1 = result.trajectory, result.pairs_x1
     x0, z1 = trajectory.points[0], trajectory.end
     pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
@@ -182,7 +182,7 @@ def measure(job: ChunkJob, result: ChunkResult, model: VelocityMLP) -> dict[str,
         "cost": {"pairs": {"sq": pairs_sq, "abs": pairs_abs}, "flow": {"sq": flow_sq, "abs": flow_abs}},
         "straightness": None, "w2": None, "energy": None}
     if job.round.kind == "rf":
-        s, s_norm = metrics.straightness(model, trajectory)
+        s, s_norm = metrics.straightness(velocity, trajectory)
         found["straightness"] = {"s": s, "s_norm": s_norm}
     if len(x0) <= job.metrics_max_points and bool(z1.isfinite().all()):
         target = job.x1.to(z1.device)

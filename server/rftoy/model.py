@@ -75,15 +75,28 @@ class VelocityMLP(nn.Module):
             raise ValueError(f"unknown activation {shape.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         self.shape = shape
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in shape.layer_dims())
-        self.activation = ACTIVATIONS[shape.activation]
 
     def forward(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
-        t = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(x.shape[0])
-        h = torch.cat([x, t[:, None]], dim=1)
-        activation = self.activation if torch.is_grad_enabled() else ACTIVATIONS_IN_PLACE[self.shape.activation]
-        for layer in self.layers[:-1]:
-            h = activation(layer(h))
-        return self.layers[-1](h)
+        return mlp_forward([(layer.weight, layer.bias) for layer in self.layers], self.shape.activation, x, t)
+
+
+def mlp_forward(layers: list[tuple[torch.Tensor, torch.Tensor]], activation: str, x: torch.Tensor,
+                t: torch.Tensor | float) -> torch.Tensor:
+    """The net's function on its (W, b) per layer: in-place activations when no gradient is recorded."""
+    t = torch.as_tensor(t, dtype=x.dtype, device=x.device).expand(x.shape[0])
+    h = torch.cat([x, t[:, None]], dim=1)
+    act = ACTIVATIONS[activation] if torch.is_grad_enabled() else ACTIVATIONS_IN_PLACE[activation]
+    for weight, bias in layers[:-1]:
+        h = act(F.linear(h, weight, bias))
+    return F.linear(h, *layers[-1])
+
+
+def frozen_velocity(model: VelocityMLP) -> Callable[[torch.Tensor, torch.Tensor | float], torch.Tensor]:
+    """The net's current function with its weights copied: cheap to make, and unchanged while training goes on."""
+    with torch.no_grad():
+        layers = [(layer.weight.clone(), layer.bias.clone()) for layer in model.layers]
+    activation = model.shape.activation
+    return lambda x, t: mlp_forward(layers, activation, x, t)
 
 
 def flat_weights(model: VelocityMLP) -> torch.Tensor:

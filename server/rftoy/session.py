@@ -28,7 +28,7 @@ import torch
 from rftoy import data
 from rftoy.chunk import ChunkJob, ChunkResult, Snapshot, measure, run_chunk
 from rftoy.flow import REFLOW_POOL_BATCHES, PairSampler, TrainConfig, Trainer, distill_config, online_sampler
-from rftoy.model import NetShape, VelocityMLP, clone_model
+from rftoy.model import NetShape, VelocityMLP, clone_model, frozen_velocity
 from rftoy.protocol import (
     NET_FIELDS,
     TRAIN_FIELDS,
@@ -133,14 +133,15 @@ class Session:
     """A live scene and its trainer task. Create it, `start()` it, feed it `handle(message)`, `close()` it.
 
     `edits`, `steps`, `snapshots` and `most_rounds` count what it did (for logs); `on_steps` hears of every
-    chunk's training steps. Chunks go to `batched` when given, else each runs alone on `pool` (which also
-    computes metrics).
+    chunk's training steps. Chunks go to `batched` when given, else each runs alone on `pool`; metrics are
+    computed on `metrics_pool` (by default `pool`).
     """
 
     def __init__(self, settings: Settings, device: torch.device, pool: Executor,
                  scene: PresetScene | PointsScene, config: Config,
                  send: Callable[[dict[str, Any]], None], offer: Callable[[Snapshot], None],
-                 on_steps: Callable[[int], None] | None = None, batched: BatchedTrainer | None = None) -> None:
+                 on_steps: Callable[[int], None] | None = None, batched: BatchedTrainer | None = None,
+                 metrics_pool: Executor | None = None) -> None:
         self.id = secrets.token_hex(6)
         self._on_steps = on_steps
         self.edits = 0
@@ -150,6 +151,7 @@ class Session:
         self.device = device
         self._pool = pool
         self._batched = batched
+        self._metrics_pool = metrics_pool or pool
         self._send = send
         self._offer = offer
         self.x0, self.x1, self.source, self.target = materialize(scene)
@@ -539,7 +541,7 @@ class Session:
         """Compute the metrics on the pool, on a copy of the net, while training goes on; report when done."""
         self._last_metrics_at = time.perf_counter()
         loop = asyncio.get_running_loop()
-        self._measuring = self._pool.submit(measure, job, result, clone_model(job.round.model))
+        self._measuring = self._metrics_pool.submit(measure, job, result, frozen_velocity(job.round.model))
         self._measuring.add_done_callback(lambda done: loop.call_soon_threadsafe(self._measured, job, result, done))
 
     def _measured(self, job: ChunkJob, result: ChunkResult, done: Future[dict[str, Any]]) -> None:

@@ -9,6 +9,7 @@ from rftoy.model import (
     VelocityMLP,
     clone_model,
     export_weights,
+    frozen_velocity,
     import_weights,
 )
 
@@ -55,10 +56,24 @@ def test_forward_by_hand_matches_the_layout() -> None:
 
 
 def test_gelu_is_the_tanh_approximation() -> None:
-    model = VelocityMLP(NetShape(4, 1, "gelu"))
     h = torch.linspace(-3, 3, 7)
     expected = 0.5 * h * (1 + torch.tanh((2 / torch.pi) ** 0.5 * (h + 0.044715 * h**3)))
-    assert torch.allclose(model.activation(h), expected, atol=1e-6)
+    assert torch.allclose(ACTIVATIONS["gelu"](h), expected, atol=1e-6)
+    assert torch.allclose(ACTIVATIONS_IN_PLACE["gelu"](h.clone()), expected, atol=1e-6)
+
+
+def test_a_frozen_velocity_keeps_the_function_it_was_made_from() -> None:
+    torch.manual_seed(0)
+    model = VelocityMLP(NetShape(12, 2, "gelu"))
+    x, t = torch.randn(9, 2), torch.rand(9)
+    frozen = frozen_velocity(model)
+    before = model(x, t).detach()
+    assert torch.allclose(frozen(x, t), before, atol=1e-6)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    assert torch.allclose(frozen(x, t), before, atol=1e-6)
+    assert not torch.allclose(model(x, t), before, atol=1e-3)
 
 
 def test_bad_sizes_and_names_are_refused() -> None:
