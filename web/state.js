@@ -12,7 +12,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   seed: 0,
   width: 64,
   depth: 3,
-  activation: "gelu",
+  activation: "silu",
   lr: 0.005,
   time_sampling: "uniform",
   warp_s: 1,

@@ -152,7 +152,7 @@ class Config(Strict):
 
     width: int = Field(64, ge=1)
     depth: int = Field(3, ge=1)
-    activation: Activation = "gelu"
+    activation: Activation = "silu"
     seed: int = Field(0, ge=0, lt=SEED_LIMIT)
     lr: float = Field(0.005, gt=0, le=1)
     batch: int = Field(256, ge=1)

@@ -26,7 +26,7 @@ def test_hello_ready_and_snapshots_with_frames(live: LiveServer) -> None:
         snapshot = await client.wait("snapshot")
         meta = snapshot.meta
         assert meta["round"] == 0 and meta["applied_seq"] is None and meta["n"] == 24
-        assert meta["net"] == {"width": 16, "depth": 2, "activation": "gelu", "parameters": 3 * 16 + 16 + 16 * 16 + 16
+        assert meta["net"] == {"width": 16, "depth": 2, "activation": "silu", "parameters": 3 * 16 + 16 + 16 * 16 + 16
                                + 16 * 2 + 2}
         steps = ready["config"]["steps"]
         assert len(meta["times"]) == steps + 1 and meta["times"][0] == 0.0 and meta["times"][-1] == 1.0
