@@ -78,7 +78,7 @@ class Settings(BaseSettings):
                                  "sessions; one leaves the other cores to the event loop and the metrics")
     max_tick_rows: int = Field(16384, ge=1, description="pair rows in one batched training step at most; beyond "
                                "it, dragged sessions go first, then those that waited longest")
-    train_workers: int = Field(0, ge=0, description="threads for per-session training chunks and metrics; 0 is "
+    train_workers: int = Field(0, ge=0, description="threads for training chunks with trainer = per-session; 0 is "
                                "the CPU count")
     converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
     converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
