@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import numpy as np
+import pytest
 from live_client import LiveClient, Snapshot
 from live_server import LiveServer
 from server_setup import SMALL_NET
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 1}
+
+
+@pytest.fixture(params=["batched", "per-session"])
+def live(launch: Callable[..., LiveServer], request: pytest.FixtureRequest) -> LiveServer:
+    """The protocol holds with either trainer."""
+    return launch(trainer=request.param)
 
 
 async def _open(live: LiveServer, **hello: object) -> tuple[LiveClient, dict]:
