@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from typing import Any
 
 import torch
@@ -406,6 +408,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
+    sys.setswitchinterval(settings.gil_switch_ms / 1000)
     hub = Hub(settings)
 
     @asynccontextmanager
@@ -428,7 +431,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Live sessions, snapshots and training steps per second, and the server-side drag → update latency.
 
         Async on purpose: the counters are only touched on the event loop."""
-        return hub.telemetry.summary(len(hub.sessions), hub.connections) | {"saved_scenes": hub.store.count()}
+        found = hub.telemetry.summary(len(hub.sessions), hub.connections) | {"saved_scenes": hub.store.count()}
+        if hub.batched is not None:
+            found["batched_trainer"] = asdict(hub.batched.stats())
+        return found
 
     @app.get("/api/presets")
     def presets() -> dict[str, list[str]]:
