@@ -56,12 +56,15 @@ def _padded(rows: list[torch.Tensor], size: int) -> torch.Tensor:
 
 
 def _adam_state(trainer: Trainer) -> list[dict[str, torch.Tensor]]:
-    """The optimizer's per-parameter state, created empty (step 0) the way torch's Adam creates it."""
+    """The optimizer's per-parameter state, created empty (step 0) the way torch's Adam creates it (a fused or
+    capturable Adam keeps its step count on the parameter's device)."""
+    group = trainer.optimizer.param_groups[0]
+    step_device = trainer.device if group.get("fused") or group.get("capturable") else "cpu"
     states = []
     for p in trainer.model.parameters():
         state = trainer.optimizer.state[p]
         if not state:
-            state["step"] = torch.tensor(0.0)
+            state["step"] = torch.zeros((), device=step_device)
             state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
             state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
         states.append(state)
@@ -113,7 +116,7 @@ def _adam_update(trainers: Sequence[Trainer], stacked: list[torch.Tensor], grads
     for tr in trainers:
         tr.optimizer.param_groups[0]["lr"] = tr.learning_rate()
     lr = torch.tensor([tr.optimizer.param_groups[0]["lr"] for tr in trainers], dtype=torch.float64)
-    step = torch.tensor([float(s[0]["step"]) + 1 for s in states], dtype=torch.float64)
+    step = torch.tensor([tr.steps_done + 1 for tr in trainers], dtype=torch.float64)  # Adam's count, read no device
     correction1 = 1 - beta1**step
     step_size = to_device((lr / correction1).to(stacked[0].dtype), device)
     root_correction2 = to_device((1 - beta2**step).sqrt().to(stacked[0].dtype), device)
