@@ -39,7 +39,7 @@ class ExperimentConfig:
     seed: int = 0
     mode: Mode = "online"
     coupling: Coupling = "independent"
-    net: NetShape = field(default_factory=NetShape)
+    net: NetShape = field(default_factory=lambda: NetShape(activation="gelu"))
     train: TrainConfig = field(default_factory=lambda: TrainConfig(ema=0.99))
     reflow_steps: int = 1500
     teacher_steps: int = 8
