@@ -31,7 +31,6 @@ from rftoy.chunk import (
     trace_request,
     training_over,
 )
-from rftoy.solvers import solve
 
 logger = logging.getLogger(__name__)
 
@@ -198,11 +197,8 @@ class Worker:
     def _trace_group(self, group: list[Slot], requests: list) -> None:
         started = time.perf_counter()
         first = requests[0]
-        if len(group) == 1:
-            trajectories = [solve(first.model, first.x0, first.steps, first.method, first.warp_s)]
-        else:
-            trajectories = stacked_solve([r.model for r in requests], [r.x0 for r in requests], first.steps,
-                                         first.method, first.warp_s)
+        trajectories = stacked_solve([r.model for r in requests], [r.x0 for r in requests], first.steps,
+                                     first.method, first.warp_s)
         share = (time.perf_counter() - started) / len(group)
         for slot, trajectory in zip(group, trajectories, strict=True):
             self._resolve(slot, finish(slot.job, slot.prepared, trajectory, share))

@@ -77,10 +77,13 @@ def test_a_diverging_net_does_not_disturb_the_others() -> None:
     assert torch.allclose(export_weights(calm.model), export_weights(reference.model), atol=1e-5)
 
 
-@pytest.mark.parametrize(("method", "steps", "warp_s"), [("euler", 1, 1.0), ("midpoint", 6, 0.6), ("rk4", 3, 1.2)])
-def test_a_stacked_solve_equals_each_solve(method: str, steps: int, warp_s: float) -> None:
+@pytest.mark.parametrize(("method", "steps", "warp_s", "activation"),
+                         [("euler", 1, 1.0, "gelu"), ("midpoint", 6, 0.6, "silu"), ("rk4", 3, 1.2, "tanh"),
+                          ("midpoint", 4, 1.0, "relu")])
+def test_a_stacked_solve_equals_each_solve(method: str, steps: int, warp_s: float, activation: str) -> None:
+    """The compiled stacked trace (rftoy.stacked_trace) against `solve`, net by net."""
     torch.manual_seed(0)
-    models = [VelocityMLP(SHAPE) for _ in range(3)]
+    models = [VelocityMLP(NetShape(SHAPE.width, SHAPE.depth, activation)) for _ in range(3)]
     gen = data.generator(5)
     starts = [data.sample("gaussian", n, gen) for n in (7, 30, 12)]
     for model, x0, trajectory in zip(models, starts, stacked_solve(models, starts, steps, method, warp_s),

@@ -1,0 +1,70 @@
+"""The snapshot trace of many nets at once, compiled with TorchScript so that it runs without Python's GIL.
+
+A trace is hundreds of small tensor operations. Run from Python, each one takes the GIL back when it ends, and
+the event loop holds the GIL while it handles messages: under load, a batched trace of 32 nets took 2.5 to 11
+times as long beside a busy Python thread. TorchScript runs the whole loop in C++ with the GIL released: its
+time was unchanged beside a busy thread, and two worker threads trace in parallel. (`torch.jit.script` is
+deprecated in recent torch in favour of `torch.compile`, which needs a C++ compiler at run time; it works in
+the versions we support, and tests/engine/test_batched.py holds the result to `solve`.)
+
+The arithmetic is `rftoy.solvers`' Euler, midpoint and RK4 steps and `rftoy.model`'s forward pass.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+import torch.nn.functional as F
+
+
+def _activate(h: torch.Tensor, activation: str) -> torch.Tensor:
+    """The named activation, in place (GELU in its sigmoid form, as model.ACTIVATIONS_IN_PLACE)."""
+    if activation == "gelu":  # x·sigmoid(2√(2/π)(x + 0.044715x³)); TorchScript takes no global constants
+        gate = h * h
+        gate.mul_(0.044715 * 1.5957691216057308).add_(1.5957691216057308).mul_(h).sigmoid_()
+        return h.mul_(gate)
+    if activation == "silu":
+        return F.silu(h, inplace=True)
+    if activation == "tanh":
+        return h.tanh_()
+    return h.relu_()
+
+
+def _velocity(weights: list[torch.Tensor], biases: list[torch.Tensor], activation: str, z: torch.Tensor,
+              t: torch.Tensor) -> torch.Tensor:
+    """v for S nets: weights (S, in, out), biases (S, 1, out), points (S, n, 2), a scalar time."""
+    h = torch.cat([z, t.expand(z.shape[0], z.shape[1], 1)], dim=2)
+    last = len(weights) - 1
+    for index in range(len(weights)):
+        h = torch.baddbmm(biases[index], h, weights[index])
+        if index < last:
+            h = _activate(h, activation)
+    return h
+
+
+def _trace(weights: list[torch.Tensor], biases: list[torch.Tensor], activation: str, z0: torch.Tensor,
+           times: torch.Tensor, method: str) -> torch.Tensor:
+    """Positions (steps + 1, S, n, 2) on the grid `times`."""
+    points = [z0]
+    for k in range(times.shape[0] - 1):
+        z, t = points[-1], times[k]
+        dt = times[k + 1] - t
+        if method == "euler":
+            z = z + dt * _velocity(weights, biases, activation, z, t)
+        elif method == "midpoint":
+            half = z + 0.5 * dt * _velocity(weights, biases, activation, z, t)
+            z = z + dt * _velocity(weights, biases, activation, half, t + 0.5 * dt)
+        else:
+            k1 = _velocity(weights, biases, activation, z, t)
+            k2 = _velocity(weights, biases, activation, z + 0.5 * dt * k1, t + 0.5 * dt)
+            k3 = _velocity(weights, biases, activation, z + 0.5 * dt * k2, t + 0.5 * dt)
+            k4 = _velocity(weights, biases, activation, z + dt * k3, t + dt)
+            z = z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        points.append(z)
+    return torch.stack(points)
+
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)
+    trace = torch.jit.script(_trace)
