@@ -214,7 +214,8 @@ def main() -> int:
     if args.url:
         rows = asyncio.run(run_all(args.url, None))
     else:
-        with local_server() as (url, pid):
+        room = str(2 * max(args.sessions))  # every client is on this address; closing sessions still count a moment
+        with local_server({"RFTOY_MAX_SESSIONS_PER_CLIENT": room, "RFTOY_MAX_SESSIONS": room}) as (url, pid):
             rows = asyncio.run(run_all(url, pid))
     print(json.dumps(rows))
     print(_table(rows))

@@ -30,14 +30,14 @@ GOAL_SESSIONS = 32
 GOALS = {"steps_ratio": 2.0, "min_snapshots_per_s": 10.0, "p95_ms": 400.0}
 
 
-def run(trainers: list[str], counts: list[int], n: int, width: int, seconds: float) -> list[dict[str, Any]]:
+def run(trainers: list[str], counts: list[int], n: int, config: dict[str, Any], seconds: float) -> list[dict[str, Any]]:
     rows = []
     for trainer in trainers:
         settings = {"RFTOY_TRAINER": trainer, "RFTOY_MAX_SESSIONS_PER_CLIENT": str(2 * max(counts)),
                     "RFTOY_MAX_SESSIONS": str(2 * max(counts))}  # room while the last scenario closes
         with local_server(settings) as (url, pid):
             for count in counts:
-                row = asyncio.run(scenario(url, count, n, {"width": width}, seconds, pid))
+                row = asyncio.run(scenario(url, count, n, config, seconds, pid))
                 rows.append({"trainer": trainer, **row})
                 print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -74,10 +74,12 @@ def main() -> int:
                         choices=["batched", "per-session"])
     parser.add_argument("--n", type=int, default=256, help="pairs in each scene")
     parser.add_argument("--width", type=int, default=64)
+    parser.add_argument("--config", type=json.loads, default={},
+                        help='more session config as JSON, e.g. \'{"steps": 16}\' (another RESULTS.md section)')
     parser.add_argument("--seconds", type=float, default=10.0, help="drag time per scenario")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
-    rows = run(args.trainers, args.sessions, args.n, args.width, args.seconds)
+    rows = run(args.trainers, args.sessions, args.n, {**args.config, "width": args.width}, args.seconds)
     goals = verdict(rows)
     print(json.dumps({"rows": rows, "goals_at_32": goals}))
     rendered = table(rows)
@@ -91,7 +93,10 @@ def main() -> int:
                 f"on the same cores.\n\n{rendered}\n\nEvery session drags one point at 30 Hz. At {GOAL_SESSIONS} "
                 f"sessions: {json.dumps(goals)} (goals: batched ≥ {GOALS['steps_ratio']}× the per-session steps/s, "
                 f"every session ≥ {GOALS['min_snapshots_per_s']:g} snapshots/s, p95 ≤ {GOALS['p95_ms']:g} ms).")
-        write_section(RESULTS, SECTION, body)
+        custom = args.n != 256 or args.width != 64 or args.config
+        heading = f"{SECTION[:-1]}, {args.n} pairs, {json.dumps({**args.config, 'width': args.width})})" if custom \
+            else SECTION
+        write_section(RESULTS, heading, body)
     return 0
 
 
