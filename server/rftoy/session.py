@@ -5,9 +5,9 @@ through two callbacks: `send` for control messages (dicts) and `offer` for snaps
 
 Concurrency: training chunks and snapshot solves run off the event loop while `_lock` is held: on the shared
 batched trainer (`rftoy.scheduler`, with every other session's chunks) or, without one, alone in a pool thread.
-Every command that touches the rounds or the scene takes the lock too, so it waits at most one chunk. Edits never wait:
-they are checked at once and parked in `_pending` (moves coalesced per point), then applied at the next chunk
-boundary.
+Every command that touches the rounds or the scene takes the lock too, so it waits at most one chunk. Edits
+never wait: they are checked at once and parked in `_pending` (moves coalesced per point), then applied at the
+next chunk boundary. Metrics are computed on their own pool, on a frozen copy of the net, while training goes on.
 """
 
 from __future__ import annotations
