@@ -195,16 +195,21 @@ def write_results(rows: list[dict[str, Any]], command: str) -> None:
     write_section(RESULTS, SECTION, body.rstrip("\n"))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", help="a running server's websocket url (default: start one)")
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 8])
+def add_drag_arguments(parser: argparse.ArgumentParser, sessions: list[int]) -> None:
+    """The options of the drag benchmarks (this one and sessions.py)."""
+    parser.add_argument("--sessions", type=int, nargs="+", default=sessions)
     parser.add_argument("--n", type=int, default=256, help="pairs in each scene")
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--config", type=json.loads, default={},
                         help='more session config as JSON, e.g. \'{"solver": "rk4", "steps": 8}\'')
     parser.add_argument("--seconds", type=float, default=10.0, help="drag time per scenario")
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", help="a running server's websocket url (default: start one)")
+    add_drag_arguments(parser, [1, 8])
     args = parser.parse_args()
 
     async def run_all(url: str, pid: int | None) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ import time
 from typing import Any
 
 import torch
-from latency import RESULTS, local_server, scenario
+from latency import RESULTS, add_drag_arguments, local_server, scenario
 from rftoy.benchmark import write_section
 
 SECTION = "## Many sessions (bench/sessions.py)"
@@ -69,15 +69,9 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, nargs="+", default=[1, 8, 32, 64])
+    add_drag_arguments(parser, [1, 8, 32, 64])
     parser.add_argument("--trainers", nargs="+", default=["batched", "per-session"],
                         choices=["batched", "per-session"])
-    parser.add_argument("--n", type=int, default=256, help="pairs in each scene")
-    parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--config", type=json.loads, default={},
-                        help='more session config as JSON, e.g. \'{"steps": 16}\' (another RESULTS.md section)')
-    parser.add_argument("--seconds", type=float, default=10.0, help="drag time per scenario")
-    parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
     rows = run(args.trainers, args.sessions, args.n, {**args.config, "width": args.width}, args.seconds)
     goals = verdict(rows)
