@@ -17,7 +17,7 @@ import torch
 
 from rftoy import stacked_trace
 from rftoy.flow import Trainer, sample_time
-from rftoy.model import ACTIVATIONS, ACTIVATIONS_IN_PLACE, NetShape, VelocityMLP
+from rftoy.model import ACTIVATIONS, NetShape, VelocityMLP
 from rftoy.solvers import EVALS_PER_STEP, Method, Trajectory, time_grid
 from rftoy.transfer import to_device
 
@@ -29,8 +29,9 @@ def shape_key(trainer: Trainer) -> tuple[NetShape, str]:
 
 def stacked_forward(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor], activation: str,
                     x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """v for S nets at once: weights (S, out, in), biases (S, out), points (S, B, 2), times (S, B) → (S, B, 2)."""
-    act = ACTIVATIONS[activation] if torch.is_grad_enabled() else ACTIVATIONS_IN_PLACE[activation]
+    """v for S nets at once, for training: weights (S, out, in), biases (S, out), points (S, B, 2), times (S, B)
+    → (S, B, 2). (Traces run compiled: rftoy.stacked_trace.)"""
+    act = ACTIVATIONS[activation]
     h = torch.cat([x, t[..., None]], dim=2)
     last = len(weights) - 1
     for index, (w, b) in enumerate(zip(weights, biases, strict=True)):
