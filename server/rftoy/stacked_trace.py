@@ -17,13 +17,13 @@ import warnings
 import torch
 import torch.nn.functional as F
 
+from rftoy.model import gelu_in_place
+
 
 def _activate(h: torch.Tensor, activation: str) -> torch.Tensor:
-    """The named activation, in place (GELU in its sigmoid form, as model.ACTIVATIONS_IN_PLACE)."""
-    if activation == "gelu":  # x·sigmoid(2√(2/π)(x + 0.044715x³)); TorchScript takes no global constants
-        gate = h * h
-        gate.mul_(0.044715 * 1.5957691216057308).add_(1.5957691216057308).mul_(h).sigmoid_()
-        return h.mul_(gate)
+    """The named activation, in place (as model.ACTIVATIONS_IN_PLACE, which TorchScript cannot look up)."""
+    if activation == "gelu":
+        return gelu_in_place(h)
     if activation == "silu":
         return F.silu(h, inplace=True)
     if activation == "tanh":
