@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import threading
 import time
 from collections import deque
@@ -408,7 +407,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
-    sys.setswitchinterval(settings.gil_switch_ms / 1000)
     hub = Hub(settings)
 
     @asynccontextmanager

@@ -78,8 +78,6 @@ class Settings(BaseSettings):
                                  "sessions; one leaves the other cores to the event loop and the metrics")
     max_tick_rows: int = Field(16384, ge=1, description="pair rows in one batched training step at most; beyond "
                                "it, dragged sessions go first, then those that waited longest")
-    gil_switch_ms: float = Field(5.0, gt=0, description="how long a thread may hold the GIL while another waits "
-                                 "(Python's sys.setswitchinterval, default 5 ms)")
     train_workers: int = Field(0, ge=0, description="threads for training chunks with trainer = per-session; 0 is "
                                "the CPU count")
     converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
