@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 
 import torch
 from live_client import LiveClient, eventually
+from rftoy.app import METRICS_NICE
 from rftoy.chunk import ChunkJob
 from rftoy.flow import Trainer
 from rftoy.model import NetShape, VelocityMLP, export_weights
@@ -42,7 +44,8 @@ def test_each_session_gets_what_it_would_get_training_alone(launch) -> None:
         sessions = [live.hub.sessions[i] for i in ids]
         await eventually(lambda: min(s.rounds[0].trainer.steps_done for s in sessions) >= 40, timeout=60)
         await _paused_steps(clients)
-        assert live.hub.batched.stats().shared_steps > 0
+        counters = live.get("/api/metrics").json()["batched_trainer"]
+        assert counters["shared_steps"] > 0 and counters["traces"] > 0 and counters["trace_s"] > 0
         for session in sessions:
             trained = session.rounds[0].trainer
             torch.manual_seed(session.config.seed)
@@ -96,3 +99,9 @@ def test_a_tick_takes_dragged_chunks_first_then_the_longest_waiting() -> None:
     big, small = _slot(True, 0, n=100), _slot(False, 0, n=20)
     assert pick([big, small], max_rows=110) == [big]
     assert pick([big, small], max_rows=120) == [big, small]
+
+
+def test_metrics_threads_yield_to_training(live) -> None:
+    """Metrics run on their own pool at a lower priority (Linux nice), so training and the event loop go first."""
+    nice = live.hub.metrics_pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert nice.result(timeout=10) == METRICS_NICE
