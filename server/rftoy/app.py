@@ -171,7 +171,8 @@ class Hub:
         self.metrics_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rftoy-metrics",
                                                initializer=lower_thread_priority)
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # its first use loads ~2 s of torch machinery
-        self.batched = (BatchedTrainer(settings.batched_workers, settings.max_tick_rows)
+        workers = settings.batched_workers or max(1, (os.cpu_count() or 1) - 1)
+        self.batched = (BatchedTrainer(workers, settings.max_tick_rows)
                         if settings.trainer == "batched" else None)
         self.connections = 0
         self.clients = ClientCounts(settings.max_sessions_per_client)

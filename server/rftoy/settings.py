@@ -74,8 +74,9 @@ class Settings(BaseSettings):
     trainer: Literal["batched", "per-session"] = Field(
         "batched", description="'batched': one trainer steps every session's net at once (docs/scaling.md); "
                                "'per-session': each session trains alone in a pool thread")
-    batched_workers: int = Field(1, ge=1, description="threads of the batched trainer, each with its share of the "
-                                 "sessions; one leaves the other cores to the event loop and the metrics")
+    batched_workers: int = Field(0, ge=0, description="threads of the batched trainer, each with its share of the "
+                                 "sessions (their traces run in parallel, without the GIL); 0 is one fewer than the "
+                                 "CPU count, at least one, leaving a core to the event loop and the metrics")
     max_tick_rows: int = Field(16384, ge=1, description="pair rows in one batched training step at most; beyond "
                                "it, dragged sessions go first, then those that waited longest")
     train_workers: int = Field(0, ge=0, description="threads for training chunks with trainer = per-session; 0 is "
