@@ -25,6 +25,7 @@ from rftoy.chunk import (
     ChunkJob,
     ChunkResult,
     Prepared,
+    TraceRequest,
     finish,
     interrupted,
     prepare,
@@ -194,7 +195,7 @@ class Worker:
         self.stats.traces += len(ready)
         self.stats.trace_s += time.perf_counter() - started
 
-    def _trace_group(self, group: list[Slot], requests: list) -> None:
+    def _trace_group(self, group: list[Slot], requests: list[TraceRequest]) -> None:
         started = time.perf_counter()
         first = requests[0]
         trajectories = stacked_solve([r.model for r in requests], [r.x0 for r in requests], first.steps,
