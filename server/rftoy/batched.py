@@ -157,7 +157,7 @@ def stacked_solve(models: Sequence[VelocityMLP], starts: Sequence[torch.Tensor],
     weights, biases = stacked_weights(models)
     z0 = _padded(list(starts), max(len(x) for x in starts))
     times = time_grid(steps, warp_s, z0.device, z0.dtype)
-    points = stacked_trace.trace([w.transpose(1, 2) for w in weights], [b[:, None, :] for b in biases],
-                                 models[0].shape.activation, z0, times, method)
+    points = stacked_trace.trace(weights, [b[:, :, None] for b in biases], models[0].shape.activation, z0, times,
+                                 method)
     return [Trajectory(points[:, i, : len(x)].contiguous(), times, steps * EVALS_PER_STEP[method])
             for i, x in enumerate(starts)]

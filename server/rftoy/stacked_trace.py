@@ -7,7 +7,10 @@ time was unchanged beside a busy thread, and two worker threads trace in paralle
 deprecated in recent torch in favour of `torch.compile`, which needs a C++ compiler at run time; it works in
 the versions we support, and tests/engine/test_batched.py holds the result to `solve`.)
 
-The arithmetic is `rftoy.solvers`' Euler, midpoint and RK4 steps and `rftoy.model`'s forward pass.
+The arithmetic is `rftoy.solvers`' Euler, midpoint and RK4 steps and `rftoy.model`'s forward pass, laid out
+feature-major: points are (S, 2, n) and each layer computes W·h, so the matmuls have the n points as their long
+side. The 2-wide output layer runs about five times as fast that way as h·Wᵀ, the hidden layers about 15 %. The
+input layer is two multiply-adds on the bias, with the time folded into it.
 """
 
 from __future__ import annotations
@@ -33,11 +36,15 @@ def _activate(h: torch.Tensor, activation: str) -> torch.Tensor:
 
 def _velocity(weights: list[torch.Tensor], biases: list[torch.Tensor], activation: str, z: torch.Tensor,
               t: torch.Tensor) -> torch.Tensor:
-    """v for S nets: weights (S, in, out), biases (S, 1, out), points (S, n, 2), a scalar time."""
-    h = torch.cat([z, t.expand(z.shape[0], z.shape[1], 1)], dim=2)
+    """v for S nets: weights (S, out, in), biases (S, out, 1), points (S, 2, n), a scalar time → (S, 2, n)."""
+    first = weights[0]
+    h = torch.addcmul(biases[0], first[:, :, 2:3], t)
+    h = torch.addcmul(h, first[:, :, 0:1], z[:, 0:1, :])
+    h.addcmul_(first[:, :, 1:2], z[:, 1:2, :])
+    h = _activate(h, activation)
     last = len(weights) - 1
-    for index in range(len(weights)):
-        h = torch.baddbmm(biases[index], h, weights[index])
+    for index in range(1, len(weights)):
+        h = torch.baddbmm(biases[index], weights[index], h)
         if index < last:
             h = _activate(h, activation)
     return h
@@ -45,8 +52,8 @@ def _velocity(weights: list[torch.Tensor], biases: list[torch.Tensor], activatio
 
 def _trace(weights: list[torch.Tensor], biases: list[torch.Tensor], activation: str, z0: torch.Tensor,
            times: torch.Tensor, method: str) -> torch.Tensor:
-    """Positions (steps + 1, S, n, 2) on the grid `times`."""
-    points = [z0]
+    """Positions (steps + 1, S, n, 2) on the grid `times`, from starts z0 (S, n, 2)."""
+    points = [z0.transpose(1, 2).contiguous()]
     for k in range(times.shape[0] - 1):
         z, t = points[-1], times[k]
         dt = times[k + 1] - t
@@ -62,7 +69,7 @@ def _trace(weights: list[torch.Tensor], biases: list[torch.Tensor], activation: 
             k4 = _velocity(weights, biases, activation, z + dt * k3, t + dt)
             z = z + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
         points.append(z)
-    return torch.stack(points)
+    return torch.stack(points).transpose(2, 3)
 
 
 with warnings.catch_warnings():
