@@ -291,6 +291,7 @@ class App {
       }
       this.particlesStale = true;
     }
+    this.showTraceSolver(snapshot);
     this.syncRounds(snapshot);
     const round = this.rounds[snapshot.round];
     if (snapshot.loss !== null && snapshot.step !== round.lastStep) {
@@ -370,6 +371,17 @@ class App {
     drawLoss($("loss-plot"), this.rounds, current);
     renderMetrics($("metrics").tBodies[0], this.rounds, this.randomView ? "random" : current);
     drawErrorVsSteps($("steps-plot"), this.rounds);
+  }
+
+  /** A busy server traces drag snapshots with a cheaper solver than the settings' (docs/protocol.md): say so. */
+  showTraceSolver(snapshot) {
+    const { solver } = snapshot;
+    const s = this.state.settings;
+    const distilled = snapshot.rounds[snapshot.round]?.kind === "distill";
+    const coarse = !distilled && solver.steps === s.steps && solver.method !== s.solver;
+    const badge = $("badge-busy");
+    badge.hidden = !coarse;
+    if (coarse) badge.textContent = `busy: ${solver.method} paths while you drag`;
   }
 
   updateBadges() {

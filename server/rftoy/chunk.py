@@ -19,6 +19,7 @@ import torch
 from rftoy import metrics
 from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints
 from rftoy.model import VelocityMLP, flat_weights
+from rftoy.pace import COARSER
 from rftoy.protocol import Config, FrameKind
 from rftoy.solvers import Method, Trajectory, Velocity, solve
 from rftoy.transfer import to_host
@@ -41,6 +42,7 @@ class ChunkJob:
 
     A chunk that starts with freshly applied edits (`fresh`) always ends in a snapshot; any other training
     chunk stops early, without a snapshot, as soon as an edit arrives (`edited`), so the edit is applied at once.
+    A `coarse` chunk's snapshot is traced one solver order lower (rftoy.pace).
     """
 
     round: Round
@@ -56,6 +58,7 @@ class ChunkJob:
     teacher_steps: int
     metrics_max_points: int
     device: torch.device
+    coarse: bool = False
 
 
 @dataclass
@@ -122,11 +125,13 @@ def training_over(job: ChunkJob) -> tuple[bool, bool]:
 
 
 def trace_request(job: ChunkJob, x0: torch.Tensor) -> TraceRequest:
-    """The snapshot's trace: a distilled model takes one Euler step, a flow the session's solver."""
+    """The snapshot's trace: a distilled model takes one Euler step, a flow the session's solver (one order lower
+    for a coarse chunk: rftoy.pace)."""
     round_ = job.round
     if round_.kind == "distill":
         return TraceRequest(round_.model, x0, 1, "euler", 1.0)
-    return TraceRequest(round_.model, x0, job.config.steps, job.config.solver, job.config.warp_s)
+    method = COARSER[job.config.solver] if job.coarse else job.config.solver
+    return TraceRequest(round_.model, x0, job.config.steps, method, job.config.warp_s)
 
 
 def interrupted(job: ChunkJob, prepared: Prepared) -> ChunkResult:

@@ -383,7 +383,7 @@ def error_message(error: ProtocolError) -> dict[str, Any]:
 def limits_of(settings: Settings) -> dict[str, Any]:
     names = ("max_points", "max_width", "max_depth", "max_solver_steps", "max_message_bytes", "max_rounds",
              "max_coordinate", "max_messages_per_second", "message_burst", "idle_timeout_s", "snapshot_hz",
-             "teacher_steps", "metrics_max_points", "max_trace_work")
+             "busy_snapshot_hz", "teacher_steps", "metrics_max_points", "max_trace_work")
     return {name: getattr(settings, name) for name in names}
 
 

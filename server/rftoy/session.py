@@ -29,6 +29,7 @@ from rftoy import data
 from rftoy.chunk import ChunkJob, ChunkResult, Snapshot, measure, run_chunk
 from rftoy.flow import REFLOW_POOL_BATCHES, PairSampler, TrainConfig, Trainer, distill_config, online_sampler
 from rftoy.model import NetShape, VelocityMLP, clone_model, frozen_velocity
+from rftoy.pace import COARSER, DragPace
 from rftoy.protocol import (
     NET_FIELDS,
     TRAIN_FIELDS,
@@ -170,6 +171,7 @@ class Session:
         self._last_snapshot_at = -math.inf
         self._last_metrics_at = -math.inf
         self._last_edit_at = -math.inf
+        self._pace = DragPace(settings.busy_snapshot_hz)
         self._measuring: Future[dict[str, Any]] | None = None
         self._failure: BaseException | None = None
         self._solve_s = 0.0
@@ -499,7 +501,7 @@ class Session:
                     self._restart_diverged(job.round)
                     continue
                 self._finish(job, result)
-                if result.snapshot is not None and (result.converged_now or self._metrics_due()):
+                if result.snapshot is not None and (result.converged_now or (not job.coarse and self._metrics_due())):
                     self._measure_later(job, result)
 
     async def _run_chunk(self, job: ChunkJob) -> ChunkResult | None:
@@ -572,15 +574,18 @@ class Session:
             del self.rounds[self.selected + 1:]
         round_ = self.rounds[self.selected]
         self._refresh_online_sampler(round_)
+        coarse = edited and self._pace.coarse and round_.kind != "distill"
         meta = {"type": "snapshot", "round": self.selected, "applied_seq": self.applied_seq,
                 "net": {"width": self.config.width, "depth": self.config.depth, "activation": self.config.activation,
                         "parameters": round_.model.shape.parameter_count()},
                 "solver": ({"method": "euler", "steps": 1, "warp_s": 1.0} if round_.kind == "distill" else
-                           {"method": self.config.solver, "steps": self.config.steps, "warp_s": self.config.warp_s})}
+                           {"method": COARSER[self.config.solver] if coarse else self.config.solver,
+                            "steps": self.config.steps, "warp_s": self.config.warp_s})}
         chunk_ms = self.settings.edit_chunk_ms if edited else self.settings.chunk_ms
         deadline = max(now + chunk_ms / 1000, next_allowed - self._solve_s)
         return ChunkJob(round_, self.x0, self.x1, self.config, train, edited, deadline, meta, self._stop,
-                        self._edited, self.settings.teacher_steps, self.settings.metrics_max_points, self.device)
+                        self._edited, self.settings.teacher_steps, self.settings.metrics_max_points, self.device,
+                        coarse)
 
     def _finish(self, job: ChunkJob, result: ChunkResult) -> None:
         round_ = job.round
@@ -597,6 +602,7 @@ class Session:
         meta["state"] = self.state
         meta["rounds"] = [dict(r.summary(), index=i) for i, r in enumerate(self.rounds)]
         self._last_snapshot_at = time.perf_counter()
+        self._pace.record(self._last_snapshot_at, job.fresh)
         self._solve_s = 0.8 * self._solve_s + 0.2 * result.solve_s
         self._offer(result.snapshot)
 

@@ -252,3 +252,26 @@ def test_a_refused_brush_stroke_leaves_the_scene_as_the_server_has_it(js_page: P
     page.wait_for_function("window.rftoy.summary.errors.some((e) => e.includes('one snapshot would take'))")
     assert page.evaluate("window.rftoy.points()") == original
     assert js_page.summary()["settings"] == settings
+
+
+@pytest.fixture(scope="module")
+def busy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server that counts every drag as too slow (a floor of 1000 snapshots/s), so drags get coarse traces."""
+    yield from serve(tmp_path_factory.mktemp("busy"), RFTOY_BUSY_SNAPSHOT_HZ="1000")
+
+
+def test_the_page_says_when_a_busy_server_traces_a_drag_coarser(js_page: PageWatch, busy_server: str) -> None:
+    js_page.open(busy_server)
+    page = js_page.page
+    badge = page.locator("#badge-busy")
+    assert badge.is_hidden()
+    start = drag(page, "x0", 7, 20, 0)
+    for step in range(400):
+        if badge.is_visible():
+            break
+        page.mouse.move(start["x"] + 20 + 15 * (step % 8), start["y"] + 10 * (step % 5))
+    assert badge.inner_text() == "busy: euler paths while you drag"
+    js_page.screenshot("busy-server-coarse-drag")
+    page.mouse.up()
+    page.wait_for_function("document.getElementById('badge-busy').hidden", timeout=10_000)
+    assert js_page.errors == []

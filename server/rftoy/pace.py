@@ -1,0 +1,50 @@
+"""Trace fidelity under load: a drag whose snapshots come too slowly is traced at about half the cost.
+
+A snapshot's trace is most of what a busy server spends on a session (on two CPU cores, 256 points through a
+64-wide net with midpoint × 12 take about 4 ms, a training step about 1.5). When the server cannot keep a dragged
+session at `floor_hz` snapshots per second, its drag snapshots are traced with a solver one order lower on the
+same time grid (rk4 → midpoint → euler): half the net evaluations for midpoint, the same points drawn. While the
+user drags, the net itself is moving a step per snapshot, so its error dwarfs the solver's; the full trace is
+back as soon as the drag ends or the server catches up. Each snapshot names the solver that traced it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rftoy.solvers import Method
+
+COARSER: dict[str, Method] = {"rk4": "midpoint", "midpoint": "euler", "euler": "euler"}
+EMA_WEIGHT = 0.5  # of the newest interval: a drag of a second or two is enough to adapt
+LEAVE_FRACTION = 0.5  # coarse traces end when drag snapshots come this much faster than the floor's interval
+
+
+@dataclass
+class DragPace:
+    """The pace of one session's drag snapshots, and whether its next drag snapshots are traced coarse.
+
+    Coarse tracing starts when the smoothed interval between drag snapshots exceeds 1 / `floor_hz`, and ends when
+    it falls under `LEAVE_FRACTION` of that (the coarse traces run faster: without this margin they would
+    alternate) or when a snapshot comes without an edit (the drag paused). `floor_hz` 0 never traces coarse."""
+
+    floor_hz: float
+    interval_s: float = 0.0
+    last_at: float = -math.inf
+    coarse: bool = False
+
+    def record(self, now: float, during_drag: bool) -> None:
+        """Note a snapshot sent at `now` (perf_counter seconds); `during_drag`: it carried edits."""
+        if not during_drag or self.floor_hz <= 0:
+            self.interval_s, self.last_at, self.coarse = 0.0, -math.inf, False
+            return
+        if self.last_at > -math.inf:
+            interval = now - self.last_at
+            self.interval_s = interval if self.interval_s == 0 else (
+                EMA_WEIGHT * interval + (1 - EMA_WEIGHT) * self.interval_s)
+            floor_interval = 1.0 / self.floor_hz
+            if self.interval_s > floor_interval:
+                self.coarse = True
+            elif self.interval_s < LEAVE_FRACTION * floor_interval:
+                self.coarse = False
+        self.last_at = now

@@ -1,0 +1,124 @@
+"""A drag whose snapshots come too slowly is traced one solver order lower, and says so (rftoy.pace)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+import torch
+from live_client import LiveClient, Snapshot
+from live_server import LiveServer
+from rftoy.chunk import trace_request
+from rftoy.model import NetShape, VelocityMLP, import_weights
+from rftoy.pace import DragPace
+from rftoy.solvers import solve
+from server_setup import SMALL_NET
+
+SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 1}
+DRAG_PERIOD_S = 0.005  # an edit always waits when the session starts its next chunk
+
+
+def test_pace_goes_coarse_below_the_floor_and_back_when_the_drag_ends() -> None:
+    pace = DragPace(floor_hz=10)
+    for second in (0.0, 0.05, 0.10, 0.15):
+        pace.record(second, during_drag=True)
+    assert not pace.coarse, "20 snapshots/s is above the floor"
+    for second in (0.4, 0.7, 1.0):
+        pace.record(second, during_drag=True)
+    assert pace.coarse, "3 snapshots/s is below it"
+    pace.record(1.07, during_drag=True)
+    assert pace.coarse, "coarse traces come faster; that alone does not end them"
+    for second in (1.09, 1.11, 1.13, 1.15):
+        pace.record(second, during_drag=True)
+    assert not pace.coarse, "the server caught up: full traces again"
+    for second in (2.0, 2.5, 3.0):
+        pace.record(second, during_drag=True)
+    assert pace.coarse
+    pace.record(3.1, during_drag=False)
+    assert not pace.coarse, "a snapshot without an edit: the drag paused"
+    off = DragPace(floor_hz=0)
+    for second in range(5):
+        off.record(float(second), during_drag=True)
+    assert not off.coarse
+
+
+@pytest.mark.parametrize(("solver", "coarser"), [("rk4", "midpoint"), ("midpoint", "euler"), ("euler", "euler")])
+def test_a_coarse_chunk_traces_one_order_lower_on_the_same_grid(solver: str, coarser: str) -> None:
+    class Job:
+        round = type("Round", (), {"kind": "rf", "model": None})()
+        config = type("Config", (), {"solver": solver, "steps": 7, "warp_s": 0.5})()
+        coarse = True
+
+    request = trace_request(Job(), torch.zeros(3, 2))  # type: ignore[arg-type]
+    assert (request.method, request.steps, request.warp_s) == (coarser, 7, 0.5)
+
+
+def _traced_by(snapshot: Snapshot, method: str) -> bool:
+    """The snapshot's trajectories are its own weights traced by `method` on its grid."""
+    model = VelocityMLP(NetShape(SMALL_NET["width"], SMALL_NET["depth"], snapshot.meta["net"]["activation"]))
+    import_weights(model, torch.from_numpy(snapshot.weights.copy()))
+    solver = snapshot.meta["solver"]
+    with torch.no_grad():
+        points = solve(model, torch.from_numpy(snapshot.trajectories[0].copy()), solver["steps"], method,
+                       solver["warp_s"]).points
+    return bool(np.allclose(points.numpy(), snapshot.trajectories, atol=1e-4))
+
+
+async def _drag(client: LiveClient) -> None:
+    """Move x0[2] around a circle until cancelled, an edit every DRAG_PERIOD_S."""
+    for seq in itertools.count(1):
+        angle = seq / 20
+        await client.send({"type": "edit", "seq": seq,
+                           "moves": [{"cloud": "x0", "index": 2, "x": math.cos(angle), "y": math.sin(angle)}]})
+        await asyncio.sleep(DRAG_PERIOD_S)
+
+
+@pytest.mark.parametrize("trainer", ["batched", "per-session"])
+def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[..., LiveServer],
+                                                                trainer: str) -> None:
+    """With a floor no server meets, drag snapshots come traced by Euler (the config says midpoint), truthfully;
+    once the drag stops, midpoint traces are back."""
+    live = launch(trainer=trainer, busy_snapshot_hz=1000.0)
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.hello(scene=SCENE, config={**SMALL_NET, "solver": "midpoint", "steps": 6})
+        await client.wait("snapshot")
+        dragging = asyncio.create_task(_drag(client))
+        coarse = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "euler")
+        assert coarse.meta["applied_seq"] is not None and coarse.trajectories.shape == (7, 24, 2)
+        assert _traced_by(coarse, "euler") and not _traced_by(coarse, "midpoint")
+        dragging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dragging
+        full = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "midpoint")
+        assert full.meta["seq"] > coarse.meta["seq"] and _traced_by(full, "midpoint")
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_without_a_floor_a_drag_keeps_the_configured_solver(launch: Callable[..., LiveServer]) -> None:
+    live = launch(busy_snapshot_hz=0.0)
+
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        await client.hello(scene=SCENE, config={**SMALL_NET, "solver": "midpoint", "steps": 6})
+        first = await client.wait("snapshot")
+        dragging = asyncio.create_task(_drag(client))
+        methods = set()
+        for _ in range(8):
+            snapshot = await client.snapshot_where(lambda s: s.meta["applied_seq"] is not None)
+            methods.add(snapshot.meta["solver"]["method"])
+        dragging.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dragging
+        assert methods == {"midpoint"} and first.meta["solver"]["method"] == "midpoint"
+        await client.close()
+
+    asyncio.run(scenario())
