@@ -50,6 +50,9 @@ class Drag:
     positions: dict[int, tuple[float, float]] = field(default_factory=dict)
     step: int = 0
     steps: int = 0
+    solver: str = ""
+    coarse: int = 0
+    coarse_share: float = 0.0
 
 
 def _position(seq: int, phase: float) -> tuple[float, float]:
@@ -61,11 +64,14 @@ async def _read(ws: ClientConnection, drag: Drag, index: int) -> None:
     """Match snapshots to the edits they reflect until the connection closes."""
     while True:
         message = json.loads(await ws.recv())
+        if message["type"] == "ready":
+            drag.solver = message["config"]["solver"]
         if message["type"] != "snapshot":
             continue
         frames = [decode_frame(await ws.recv()) for _ in message["frames"]]
         received = time.perf_counter()
         drag.snapshots += 1
+        drag.coarse += message["solver"]["method"] != drag.solver
         drag.step = message["step"]
         drag.started.set()
         applied = message["applied_seq"]
@@ -90,7 +96,7 @@ async def drag_session(url: str, n: int, config: dict[str, Any], seconds: float,
         reader = asyncio.create_task(_read(ws, drag, 0))
         await asyncio.wait_for(drag.started.wait(), 60)
         await asyncio.sleep(warmup)
-        drag.snapshots = 0
+        drag.snapshots = drag.coarse = 0
         first_step = drag.step
         start = time.perf_counter()
         seq = 0
@@ -105,6 +111,7 @@ async def drag_session(url: str, n: int, config: dict[str, Any], seconds: float,
         elapsed = time.perf_counter() - start
         await asyncio.sleep(0.5)
         reader.cancel()
+        drag.coarse_share = drag.coarse / max(1, drag.snapshots)
         drag.snapshots = round(drag.snapshots / (elapsed + 0.5), 1)
         drag.steps = round((drag.step - first_step) / (elapsed + 0.5), 1)
     return drag
@@ -136,6 +143,7 @@ async def scenario(url: str, sessions: int, n: int, config: dict[str, Any], seco
             "snapshots_per_s": round(float(np.mean([d.snapshots for d in drags])), 1),
             "min_snapshots_per_s": min(d.snapshots for d in drags),
             "steps_per_s": round(sum(d.steps for d in drags)),
+            "coarse_share": round(float(np.mean([d.coarse_share for d in drags])), 2),
             "mismatches": sum(d.mismatches for d in drags), "load_before": round(load, 2),
             "server_cores": server_cores}
 

@@ -3,11 +3,13 @@
 For each trainer (RFTOY_TRAINER=batched, then per-session) it starts `rftoy serve` and, for 1, 8, 32 and 64
 concurrent sessions (N = 256 pairs, width 64), drags one point of every session at 30 Hz (bench/latency.py's
 client) and reports: aggregate training steps/s (from the snapshots' step counters), the drag → update latency
-p50/p95 over all sessions, snapshots/s per session (mean and the least served session), and the server's CPU.
-Prints JSON and a table, and rewrites its section of bench/RESULTS.md.
+p50/p95 over all sessions, snapshots/s per session (mean and the least served session), the share of snapshots a
+busy server traced one solver order lower (rftoy.pace), and the server's CPU. Prints JSON and a table, and
+rewrites its section of bench/RESULTS.md (its own section for a non-default scene, config or --busy-hz).
 
     python bench/sessions.py                        # both trainers, 1 8 32 64 sessions, 10 s each
     python bench/sessions.py --sessions 32 --trainers batched --seconds 5 --no-write
+    python bench/sessions.py --busy-hz 0            # full traces however slow (RFTOY_BUSY_SNAPSHOT_HZ=0)
 """
 
 from __future__ import annotations
@@ -24,17 +26,21 @@ from typing import Any
 import torch
 from latency import RESULTS, add_drag_arguments, local_server, scenario
 from rftoy.benchmark import write_section
+from rftoy.settings import Settings
 
 SECTION = "## Many sessions (bench/sessions.py)"
 GOAL_SESSIONS = 32
+BUSY_HZ = Settings().busy_snapshot_hz
 GOALS = {"steps_ratio": 2.0, "min_snapshots_per_s": 10.0, "p95_ms": 400.0}
 
 
-def run(trainers: list[str], counts: list[int], n: int, config: dict[str, Any], seconds: float) -> list[dict[str, Any]]:
+def run(trainers: list[str], counts: list[int], n: int, config: dict[str, Any], seconds: float,
+        busy_hz: float) -> list[dict[str, Any]]:
     rows = []
     for trainer in trainers:
         settings = {"RFTOY_TRAINER": trainer, "RFTOY_MAX_SESSIONS_PER_CLIENT": str(2 * max(counts)),
-                    "RFTOY_MAX_SESSIONS": str(2 * max(counts))}  # room while the last scenario closes
+                    "RFTOY_MAX_SESSIONS": str(2 * max(counts)),  # room while the last scenario closes
+                    "RFTOY_BUSY_SNAPSHOT_HZ": str(busy_hz)}
         with local_server(settings) as (url, pid):
             for count in counts:
                 row = asyncio.run(scenario(url, count, n, config, seconds, pid))
@@ -59,11 +65,11 @@ def verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| trainer | sessions | steps/s (all sessions) | p50 ms | p95 ms | snapshots/s per session (mean, least) "
-             "| server CPU (cores) |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "| coarse traces | server CPU (cores) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         cores = r["server_cores"] if r["server_cores"] is not None else "?"
         lines.append(f"| {r['trainer']} | {r['sessions']} | {r['steps_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
-                     f"{r['snapshots_per_s']}, {r['min_snapshots_per_s']} | {cores} |")
+                     f"{r['snapshots_per_s']}, {r['min_snapshots_per_s']} | {r['coarse_share']:.0%} | {cores} |")
     return "\n".join(lines)
 
 
@@ -72,8 +78,10 @@ def main() -> int:
     add_drag_arguments(parser, [1, 8, 32, 64])
     parser.add_argument("--trainers", nargs="+", default=["batched", "per-session"],
                         choices=["batched", "per-session"])
+    parser.add_argument("--busy-hz", type=float, default=BUSY_HZ,
+                        help="the server's RFTOY_BUSY_SNAPSHOT_HZ: drags slower than this get coarse traces; 0 never")
     args = parser.parse_args()
-    rows = run(args.trainers, args.sessions, args.n, {**args.config, "width": args.width}, args.seconds)
+    rows = run(args.trainers, args.sessions, args.n, {**args.config, "width": args.width}, args.seconds, args.busy_hz)
     goals = verdict(rows)
     print(json.dumps({"rows": rows, "goals_at_32": goals}))
     rendered = table(rows)
@@ -87,9 +95,9 @@ def main() -> int:
                 f"on the same cores.\n\n{rendered}\n\nEvery session drags one point at 30 Hz. At {GOAL_SESSIONS} "
                 f"sessions: {json.dumps(goals)} (goals: batched ≥ {GOALS['steps_ratio']}× the per-session steps/s, "
                 f"every session ≥ {GOALS['min_snapshots_per_s']:g} snapshots/s, p95 ≤ {GOALS['p95_ms']:g} ms).")
-        custom = args.n != 256 or args.width != 64 or args.config
-        heading = f"{SECTION[:-1]}, {args.n} pairs, {json.dumps({**args.config, 'width': args.width})})" if custom \
-            else SECTION
+        custom = args.n != 256 or args.width != 64 or args.config or args.busy_hz != BUSY_HZ
+        heading = (f"{SECTION[:-1]}, {args.n} pairs, {json.dumps({**args.config, 'width': args.width})}, "
+                   f"busy_snapshot_hz {args.busy_hz:g})") if custom else SECTION
         write_section(RESULTS, heading, body)
     return 0
 

@@ -255,7 +255,8 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
         while not sender.done():
             deadline = active + settings.idle_timeout_s if session is not None else opened + settings.hello_timeout_s
             try:
-                frame = await asyncio.wait_for(websocket.receive(), max(0.0, deadline - time.monotonic()))
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):  # no task per message
+                    frame = await websocket.receive()
             except TimeoutError:
                 ended = await _close_for_silence(websocket, session, outbox, sender, settings)
                 break

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from rftoy.solvers import Method
 
 COARSER: dict[str, Method] = {"rk4": "midpoint", "midpoint": "euler", "euler": "euler"}
-EMA_WEIGHT = 0.5  # of the newest interval: a drag of a second or two is enough to adapt
+EMA_WEIGHT = 0.25  # of the newest interval: one late snapshot is not a busy server; a second of them is
 LEAVE_FRACTION = 0.5  # coarse traces end when drag snapshots come this much faster than the floor's interval
 
 
