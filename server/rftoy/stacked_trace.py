@@ -10,7 +10,7 @@ the versions we support, and tests/engine/test_batched.py holds the result to `s
 The arithmetic is `rftoy.solvers`' Euler, midpoint and RK4 steps and `rftoy.model`'s forward pass, laid out
 feature-major: points are (S, 2, n) and each layer computes W·h, so the matmuls have the n points as their long
 side. The 2-wide output layer runs about five times as fast that way as h·Wᵀ, the hidden layers about 15 %. The
-input layer is two multiply-adds on the bias, with the time folded into it.
+input layer folds the time into its bias and multiplies only (x, y).
 """
 
 from __future__ import annotations
@@ -38,10 +38,7 @@ def _velocity(weights: list[torch.Tensor], biases: list[torch.Tensor], activatio
               t: torch.Tensor) -> torch.Tensor:
     """v for S nets: weights (S, out, in), biases (S, out, 1), points (S, 2, n), a scalar time → (S, 2, n)."""
     first = weights[0]
-    h = torch.addcmul(biases[0], first[:, :, 2:3], t)
-    h = torch.addcmul(h, first[:, :, 0:1], z[:, 0:1, :])
-    h.addcmul_(first[:, :, 1:2], z[:, 1:2, :])
-    h = _activate(h, activation)
+    h = _activate(torch.baddbmm(torch.addcmul(biases[0], first[:, :, 2:3], t), first[:, :, :2], z), activation)
     last = len(weights) - 1
     for index in range(1, len(weights)):
         h = torch.baddbmm(biases[index], weights[index], h)
