@@ -6,9 +6,7 @@ Everything is served under `settings.root_path` (a proxy's sub-path) as well as 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -53,8 +51,8 @@ from rftoy.session import Session, materialize
 from rftoy.settings import Settings, get_settings, resolve_device
 from rftoy.store import SceneStore
 from rftoy.telemetry import Telemetry, log_event, show_events
+from rftoy.threads import inherit_torch_threads, start_metrics_thread
 
-METRICS_NICE = 10  # metrics threads' nice value: they get CPU time that training and the event loop leave
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
@@ -152,12 +150,6 @@ class Outbox:
         await websocket.close(*self.closing)
 
 
-def lower_thread_priority() -> None:
-    """Let this thread yield the CPU to training and the event loop (Linux gives each thread its own nice value)."""
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), METRICS_NICE)
-
-
 class Hub:
     """Everything the app shares across connections."""
 
@@ -167,9 +159,9 @@ class Hub:
         self.store = SceneStore(settings.database, settings.max_saved_scenes,
                                 settings.saved_scene_days * 86400 or None)
         self.pool = ThreadPoolExecutor(max_workers=settings.train_workers or os.cpu_count() or 1,
-                                       thread_name_prefix="rftoy-train")
+                                       thread_name_prefix="rftoy-train", initializer=inherit_torch_threads)
         self.metrics_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rftoy-metrics",
-                                               initializer=lower_thread_priority)
+                                               initializer=start_metrics_thread)
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # its first use loads ~2 s of torch machinery
         workers = settings.batched_workers or max(1, (os.cpu_count() or 1) - 1)
         self.batched = (BatchedTrainer(workers, settings.max_tick_rows)

@@ -1,16 +1,15 @@
 """The batched trainer: every session's chunks, trained and traced together, one step for all at a time.
 
-Each worker thread runs a loop: admit new chunks (refresh their teacher targets), trace every chunk whose
-training is over, in batches of nets that share a shape and solver grid, then take one training step for every
-chunk still training, in batches of nets that share a shape. A tick takes at most `max_rows` pair rows: chunks
-that start from an edit (a drag) go first, then those that stepped least recently, so every session advances
-and a dragged one never waits behind the others. Sessions that are converged or paused submit no chunks and
-cost nothing.
+Each worker has two threads. The trainer admits new chunks (refreshing their teacher targets) and takes one
+training step for every chunk still training, in batches of nets that share a shape; a tick takes at most
+`max_rows` pair rows: chunks that start from an edit (a drag) go first, then those that stepped least recently,
+so every session advances and a dragged one never waits behind the others. Chunks whose training is over go to
+the tracer, which traces them in batches of nets that share a shape and solver grid, and hands each session its
+snapshot. Sessions that are converged or paused submit no chunks and cost nothing.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -32,6 +31,7 @@ from rftoy.chunk import (
     trace_request,
     training_over,
 )
+from rftoy.threads import inherit_torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -76,19 +76,29 @@ class WorkerStats:
 
 @dataclass(eq=False)
 class Worker:
-    """One thread and the chunks it owns."""
+    """Two threads and the chunks they own: the trainer admits chunks and steps those still training; the tracer
+    traces those whose training is over. Traces run compiled, without the GIL (rftoy.stacked_trace), so the tracer
+    works on another core while the trainer steps: a trace is about two thirds of what a dragged session costs."""
 
     max_rows: int
     arrivals: list[Slot] = field(default_factory=list)
     slots: list[Slot] = field(default_factory=list)
+    ready: list[Slot] = field(default_factory=list)
     stats: WorkerStats = field(default_factory=WorkerStats)
     closed: bool = False
     wake: threading.Condition = field(default_factory=threading.Condition)
-    thread: threading.Thread | None = None
+    traces_waiting: threading.Condition = field(default_factory=threading.Condition)
+    threads: list[threading.Thread] = field(default_factory=list)
 
     @property
     def load(self) -> int:
-        return len(self.slots) + len(self.arrivals)
+        return len(self.slots) + len(self.arrivals) + len(self.ready)
+
+    def start(self, name: str) -> None:
+        self.threads = [threading.Thread(target=_with_torch_threads(self.train), name=f"{name}-train", daemon=True),
+                        threading.Thread(target=_with_torch_threads(self.trace), name=f"{name}-trace", daemon=True)]
+        for thread in self.threads:
+            thread.start()
 
     def submit(self, job: ChunkJob) -> Future[ChunkResult | None]:
         future: Future[ChunkResult | None] = Future()
@@ -101,43 +111,66 @@ class Worker:
             self.wake.notify()
         return future
 
-    def run(self) -> None:
+    def close(self) -> None:
+        """Stop both threads; chunks still queued end with None."""
+        for condition in (self.wake, self.traces_waiting):
+            with condition:
+                self.closed = True
+                condition.notify()
+        for thread in self.threads:
+            thread.join()
+
+    def train(self) -> None:
         while True:
             with self.wake:
                 while not (self.arrivals or self.slots or self.closed):
                     self.wake.wait()
                 if self.closed:
-                    self._end_all()
+                    _end(self.slots + self.arrivals)
+                    self.slots, self.arrivals = [], []
                     return
-            self._admit()
-            self._trace([s for s in self.slots if not s.training])
             self._admit()
             self._tick([s for s in self.slots if s.training])
 
-    def _end_all(self) -> None:
-        for slot in itertools.chain(self.slots, self.arrivals):
-            if not slot.future.done():
-                slot.future.set_result(None)
-        self.slots, self.arrivals = [], []
+    def trace(self) -> None:
+        while True:
+            with self.traces_waiting:
+                while not (self.ready or self.closed):
+                    self.traces_waiting.wait()
+                if self.closed:
+                    _end(self.ready)
+                    self.ready = []
+                    return
+                ready, self.ready = self.ready, []
+            self._trace(ready)
+
+    def _hand_to_tracer(self, slot: Slot) -> None:
+        slot.training = False
+        if slot in self.slots:
+            self.slots.remove(slot)
+        with self.traces_waiting:
+            if self.closed:  # the tracer may have ended already
+                _settle_future(slot, None)
+                return
+            self.ready.append(slot)
+            self.traces_waiting.notify()
 
     def _admit(self) -> None:
         with self.wake:
             new, self.arrivals = self.arrivals, []
         for slot in new:
             if self._guard([slot], lambda s=slot: self._prepare(s)):
-                self.slots.append(slot)
+                if slot.training:
+                    self.slots.append(slot)
+                else:
+                    self._hand_to_tracer(slot)
         for slot in [s for s in self.slots if s.job.stop.is_set()]:
-            self._resolve(slot, None)
+            self.slots.remove(slot)
+            _settle_future(slot, None)
 
     def _prepare(self, slot: Slot) -> None:
         slot.prepared = prepare(slot.job)
         slot.training = slot.job.train
-
-    def _resolve(self, slot: Slot, result: ChunkResult | None) -> None:
-        if slot in self.slots:
-            self.slots.remove(slot)
-        if not slot.future.done():
-            slot.future.set_result(result)
 
     def _guard(self, slots: list[Slot], work: Callable[[], None]) -> bool:
         """Run `work`; if it raises, fail the chunks it was for (their sessions report it) and carry on."""
@@ -172,37 +205,58 @@ class Worker:
                 continue
             slot.settle()
             if cut:
-                self._resolve(slot, interrupted(slot.job, slot.prepared))
+                self.slots.remove(slot)
+                _settle_future(slot, interrupted(slot.job, slot.prepared))
             else:
-                slot.training = False
+                self._hand_to_tracer(slot)
         self.stats.tick_s += time.perf_counter() - started
 
     def _trace(self, ready: list[Slot]) -> None:
-        if not ready:
-            return
         started = time.perf_counter()
-        for slot in [s for s in ready if s.job.stop.is_set()]:
-            self._resolve(slot, None)
-            ready.remove(slot)
-        requests = {slot: trace_request(slot.job, slot.prepared.x0) for slot in ready}
+        live = []
+        for slot in ready:
+            if slot.job.stop.is_set():
+                _settle_future(slot, None)
+            else:
+                live.append(slot)
+        requests = {slot: trace_request(slot.job, slot.prepared.x0) for slot in live}
 
         def grid(slot: Slot) -> tuple:
             r = requests[slot]
             return (r.model.shape, str(r.x0.device), r.steps, r.method, r.warp_s)
 
-        for group in _groups(ready, grid):
-            self._guard(group, lambda g=group: self._trace_group(g, [requests[s] for s in g]))
-        self.stats.traces += len(ready)
+        for group in _groups(live, grid):
+            self._guard(group, lambda g=group: _trace_group(g, [requests[s] for s in g]))
+        self.stats.traces += len(live)
         self.stats.trace_s += time.perf_counter() - started
 
-    def _trace_group(self, group: list[Slot], requests: list[TraceRequest]) -> None:
-        started = time.perf_counter()
-        first = requests[0]
-        trajectories = stacked_solve([r.model for r in requests], [r.x0 for r in requests], first.steps,
-                                     first.method, first.warp_s)
-        share = (time.perf_counter() - started) / len(group)
-        for slot, trajectory in zip(group, trajectories, strict=True):
-            self._resolve(slot, finish(slot.job, slot.prepared, trajectory, share))
+
+def _with_torch_threads(loop: Callable[[], None]) -> Callable[[], None]:
+    def run() -> None:
+        inherit_torch_threads()
+        loop()
+
+    return run
+
+
+def _trace_group(group: list[Slot], requests: list[TraceRequest]) -> None:
+    started = time.perf_counter()
+    first = requests[0]
+    trajectories = stacked_solve([r.model for r in requests], [r.x0 for r in requests], first.steps,
+                                 first.method, first.warp_s)
+    share = (time.perf_counter() - started) / len(group)
+    for slot, trajectory in zip(group, trajectories, strict=True):
+        _settle_future(slot, finish(slot.job, slot.prepared, trajectory, share))
+
+
+def _settle_future(slot: Slot, result: ChunkResult | None) -> None:
+    if not slot.future.done():
+        slot.future.set_result(result)
+
+
+def _end(slots: list[Slot]) -> None:
+    for slot in slots:
+        _settle_future(slot, None)
 
 
 def pick(training: list[Slot], max_rows: int) -> list[Slot]:
@@ -232,13 +286,12 @@ def _groups(slots: Iterable[Slot], key: Callable[[Slot], object]) -> list[list[S
 
 
 class BatchedTrainer:
-    """Worker threads that train and trace every session's chunks in batches; `submit` a chunk, get a future."""
+    """Workers that train and trace every session's chunks in batches; `submit` a chunk, get a future."""
 
     def __init__(self, workers: int = 1, max_rows: int = 16384) -> None:
         self.workers = [Worker(max_rows) for _ in range(max(1, workers))]
         for index, worker in enumerate(self.workers):
-            worker.thread = threading.Thread(target=worker.run, name=f"rftoy-batched-{index}", daemon=True)
-            worker.thread.start()
+            worker.start(f"rftoy-batched-{index}")
 
     def submit(self, job: ChunkJob) -> Future[ChunkResult | None]:
         """Queue a chunk on the least loaded worker; the future gets its result, or None if its session stopped."""
@@ -254,9 +307,4 @@ class BatchedTrainer:
     def close(self) -> None:
         """Stop the workers; chunks still queued end with None."""
         for worker in self.workers:
-            with worker.wake:
-                worker.closed = True
-                worker.wake.notify()
-        for worker in self.workers:
-            if worker.thread is not None:
-                worker.thread.join()
+            worker.close()
