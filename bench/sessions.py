@@ -96,8 +96,9 @@ def main() -> int:
                 f"sessions: {json.dumps(goals)} (goals: batched ≥ {GOALS['steps_ratio']}× the per-session steps/s, "
                 f"every session ≥ {GOALS['min_snapshots_per_s']:g} snapshots/s, p95 ≤ {GOALS['p95_ms']:g} ms).")
         custom = args.n != 256 or args.width != 64 or args.config or args.busy_hz != BUSY_HZ
-        heading = (f"{SECTION[:-1]}, {args.n} pairs, {json.dumps({**args.config, 'width': args.width})}, "
-                   f"busy_snapshot_hz {args.busy_hz:g})") if custom else SECTION
+        busy = f", busy_snapshot_hz {args.busy_hz:g}" if args.busy_hz != BUSY_HZ else ""
+        heading = (f"{SECTION[:-1]}, {args.n} pairs, {json.dumps({**args.config, 'width': args.width})}{busy})"
+                   if custom else SECTION)
         write_section(RESULTS, heading, body)
     return 0
 
