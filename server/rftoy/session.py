@@ -172,6 +172,7 @@ class Session:
         self._last_metrics_at = -math.inf
         self._last_edit_at = -math.inf
         self._pace = DragPace(settings.busy_snapshot_hz)
+        self._converged_coarse = False  # a coarse snapshot ended the round: its full trace reports it
         self._measuring: Future[dict[str, Any]] | None = None
         self._failure: BaseException | None = None
         self._solve_s = 0.0
@@ -501,8 +502,14 @@ class Session:
                     self._restart_diverged(job.round)
                     continue
                 self._finish(job, result)
-                if result.snapshot is not None and (result.converged_now or (not job.coarse and self._metrics_due())):
-                    self._measure_later(job, result)
+                if result.snapshot is None:
+                    continue
+                if job.coarse:
+                    self._trace_in_full_if_last(result.converged_now)
+                    continue
+                converged, self._converged_coarse = result.converged_now or self._converged_coarse, False
+                if converged or self._metrics_due():
+                    self._measure_later(job, result, converged)
 
     async def _run_chunk(self, job: ChunkJob) -> ChunkResult | None:
         if self._batched is None:
@@ -539,27 +546,37 @@ class Session:
             return False
         return since >= 10 * interval or (since >= interval and now - self._last_edit_at >= interval)
 
-    def _measure_later(self, job: ChunkJob, result: ChunkResult) -> None:
+    def _trace_in_full_if_last(self, converged_now: bool) -> None:
+        """A drag's coarse snapshot that is the last one for now (the round converged, or is paused) is followed
+        by a full trace of the same weights, which carries the metrics and the round's end."""
+        self._converged_coarse |= converged_now
+        if not self._wants_training():
+            self._snapshot_due = True
+            self._wake.set()
+
+    def _measure_later(self, job: ChunkJob, result: ChunkResult, converged: bool) -> None:
         """Compute the metrics on the pool, on a copy of the net, while training goes on; report when done."""
         self._last_metrics_at = time.perf_counter()
         loop = asyncio.get_running_loop()
         self._measuring = self._metrics_pool.submit(measure, job, result, frozen_velocity(job.round.model))
-        self._measuring.add_done_callback(lambda done: loop.call_soon_threadsafe(self._measured, job, result, done))
+        self._measuring.add_done_callback(
+            lambda done: loop.call_soon_threadsafe(self._measured, job, result, converged, done))
 
-    def _measured(self, job: ChunkJob, result: ChunkResult, done: Future[dict[str, Any]]) -> None:
+    def _measured(self, job: ChunkJob, result: ChunkResult, converged: bool, done: Future[dict[str, Any]]) -> None:
         if self._stop.is_set():
             return
         if done.exception() is not None:
             self._failure = done.exception()
             self._wake.set()
             return
-        self._report(job, result, done.result())
+        self._report(job, result, done.result(), converged)
 
     def _next_job(self) -> ChunkJob | None:
         """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""
         edited = self._apply_pending()
         if edited and not self.paused:
             self._retrain()
+            self._converged_coarse = False
         train = self._wants_training()
         if not (train or edited or self._snapshot_due):
             return None
@@ -606,10 +623,10 @@ class Session:
         self._solve_s = 0.8 * self._solve_s + 0.2 * result.solve_s
         self._offer(result.snapshot)
 
-    def _report(self, job: ChunkJob, result: ChunkResult, found: dict[str, Any]) -> None:
+    def _report(self, job: ChunkJob, result: ChunkResult, found: dict[str, Any], converged: bool) -> None:
         meta = result.snapshot.meta
         body = {"round": meta["round"], "step": meta["step"], "loss": meta["loss"], **found}
         self._send({"type": "metrics", **body})
-        if result.converged_now:
+        if converged:
             self._send({"type": "round_done", "round": meta["round"], "kind": job.round.kind,
                         "name": job.round.name, "step": meta["step"], "metrics": body})

@@ -256,8 +256,10 @@ def test_a_refused_brush_stroke_leaves_the_scene_as_the_server_has_it(js_page: P
 
 @pytest.fixture(scope="module")
 def busy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server that counts every drag as too slow (a floor of 1000 snapshots/s), so drags get coarse traces."""
-    yield from serve(tmp_path_factory.mktemp("busy"), RFTOY_BUSY_SNAPSHOT_HZ="1000")
+    """A server that counts every drag as too slow (a floor of 1000 snapshots/s), so drags get coarse traces; its
+    long chunks outlast the pauses between the test's pointer moves on a loaded machine (a chunk without an edit
+    would end the drag)."""
+    yield from serve(tmp_path_factory.mktemp("busy"), RFTOY_BUSY_SNAPSHOT_HZ="1000", RFTOY_CHUNK_MS="1000")
 
 
 def test_the_page_says_when_a_busy_server_traces_a_drag_coarser(js_page: PageWatch, busy_server: str) -> None:

@@ -21,6 +21,7 @@ from server_setup import SMALL_NET
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 1}
 DRAG_PERIOD_S = 0.005  # an edit always waits when the session starts its next chunk
+CHUNK_MS = 500.0  # and a chunk without one outlasts any hiccup of a loaded machine between edits
 
 
 def test_pace_goes_coarse_below_the_floor_and_back_when_the_drag_ends() -> None:
@@ -82,8 +83,8 @@ async def _drag(client: LiveClient) -> None:
 def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[..., LiveServer],
                                                                 trainer: str) -> None:
     """With a floor no server meets, drag snapshots come traced by Euler (the config says midpoint), truthfully;
-    once the drag stops, midpoint traces are back."""
-    live = launch(trainer=trainer, busy_snapshot_hz=1000.0)
+    once the drag stops, midpoint traces are back (after more training, or at once if the round converged)."""
+    live = launch(trainer=trainer, busy_snapshot_hz=1000.0, chunk_ms=CHUNK_MS)
 
     async def scenario() -> None:
         client = await LiveClient.open(live.ws_url)
@@ -104,7 +105,7 @@ def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[
 
 
 def test_without_a_floor_a_drag_keeps_the_configured_solver(launch: Callable[..., LiveServer]) -> None:
-    live = launch(busy_snapshot_hz=0.0)
+    live = launch(busy_snapshot_hz=0.0, chunk_ms=CHUNK_MS)
 
     async def scenario() -> None:
         client = await LiveClient.open(live.ws_url)
