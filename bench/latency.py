@@ -50,7 +50,6 @@ class Drag:
     positions: dict[int, tuple[float, float]] = field(default_factory=dict)
     step: int = 0
     steps: int = 0
-    solver: str = ""
     coarse: int = 0
     coarse_share: float = 0.0
 
@@ -64,14 +63,12 @@ async def _read(ws: ClientConnection, drag: Drag, index: int) -> None:
     """Match snapshots to the edits they reflect until the connection closes."""
     while True:
         message = json.loads(await ws.recv())
-        if message["type"] == "ready":
-            drag.solver = message["config"]["solver"]
         if message["type"] != "snapshot":
             continue
         frames = [decode_frame(await ws.recv()) for _ in message["frames"]]
         received = time.perf_counter()
         drag.snapshots += 1
-        drag.coarse += message["solver"]["method"] != drag.solver
+        drag.coarse += message["coarse"]
         drag.step = message["step"]
         drag.started.set()
         applied = message["applied_seq"]

@@ -373,15 +373,11 @@ class App {
     drawErrorVsSteps($("steps-plot"), this.rounds);
   }
 
-  /** A busy server traces drag snapshots with a cheaper solver than the settings' (docs/protocol.md): say so. */
+  /** A busy server traces drag snapshots with a cheaper solver than the config's (docs/protocol.md): say so. */
   showTraceSolver(snapshot) {
-    const { solver } = snapshot;
-    const s = this.state.settings;
-    const distilled = snapshot.rounds[snapshot.round]?.kind === "distill";
-    const coarse = !distilled && solver.steps === s.steps && solver.method !== s.solver;
     const badge = $("badge-busy");
-    badge.hidden = !coarse;
-    if (coarse) badge.textContent = `busy: ${solver.method} paths while you drag`;
+    badge.hidden = !snapshot.coarse;
+    if (snapshot.coarse) badge.textContent = `busy: ${snapshot.solver.method} paths while you drag`;
   }
 
   updateBadges() {

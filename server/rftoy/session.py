@@ -597,7 +597,8 @@ class Session:
                         "parameters": round_.model.shape.parameter_count()},
                 "solver": ({"method": "euler", "steps": 1, "warp_s": 1.0} if round_.kind == "distill" else
                            {"method": COARSER[self.config.solver] if coarse else self.config.solver,
-                            "steps": self.config.steps, "warp_s": self.config.warp_s})}
+                            "steps": self.config.steps, "warp_s": self.config.warp_s}),
+                "coarse": coarse}
         chunk_ms = self.settings.edit_chunk_ms if edited else self.settings.chunk_ms
         deadline = max(now + chunk_ms / 1000, next_allowed - self._solve_s)
         return ChunkJob(round_, self.x0, self.x1, self.config, train, edited, deadline, meta, self._stop,

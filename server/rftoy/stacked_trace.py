@@ -9,8 +9,8 @@ the versions we support, and tests/engine/test_batched.py holds the result to `s
 
 The arithmetic is `rftoy.solvers`' Euler, midpoint and RK4 steps and `rftoy.model`'s forward pass, laid out
 feature-major: points are (S, 2, n) and each layer computes W·h, so the matmuls have the n points as their long
-side. The 2-wide output layer runs about five times as fast that way as h·Wᵀ, the hidden layers about 15 %. The
-input layer folds the time into its bias and multiplies only (x, y).
+side (the 2-wide output layer gains most), and the input layer folds the time into its bias and multiplies only
+(x, y): about 8–10 % less CPU per trace than the row-major layout (best of 12, 32 nets).
 """
 
 from __future__ import annotations

@@ -93,12 +93,13 @@ def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[
         dragging = asyncio.create_task(_drag(client))
         coarse = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "euler")
         assert coarse.meta["applied_seq"] is not None and coarse.trajectories.shape == (7, 24, 2)
+        assert coarse.meta["coarse"] is True
         assert _traced_by(coarse, "euler") and not _traced_by(coarse, "midpoint")
         dragging.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await dragging
         full = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "midpoint")
-        assert full.meta["seq"] > coarse.meta["seq"] and _traced_by(full, "midpoint")
+        assert full.meta["seq"] > coarse.meta["seq"] and _traced_by(full, "midpoint") and full.meta["coarse"] is False
         await client.close()
 
     asyncio.run(scenario())
