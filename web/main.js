@@ -377,7 +377,7 @@ class App {
   showTraceSolver(snapshot) {
     const badge = $("badge-busy");
     badge.hidden = !snapshot.coarse;
-    if (snapshot.coarse) badge.textContent = `busy: ${snapshot.solver.method} paths while you drag`;
+    if (snapshot.coarse) badge.textContent = `busy: ${snapshot.solver.method} × ${snapshot.solver.steps} paths while you drag`;
   }
 
   updateBadges() {

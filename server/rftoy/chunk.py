@@ -19,7 +19,6 @@ import torch
 from rftoy import metrics
 from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints
 from rftoy.model import VelocityMLP, flat_weights
-from rftoy.pace import COARSER
 from rftoy.protocol import Config, FrameKind
 from rftoy.solvers import Method, Trajectory, Velocity, solve
 from rftoy.transfer import to_host
@@ -42,7 +41,7 @@ class ChunkJob:
 
     A chunk that starts with freshly applied edits (`fresh`) always ends in a snapshot; any other training
     chunk stops early, without a snapshot, as soon as an edit arrives (`edited`), so the edit is applied at once.
-    A `coarse` chunk's snapshot is traced one solver order lower (rftoy.pace).
+    A `coarse` chunk's snapshot is traced by Euler on half the steps (rftoy.pace).
     """
 
     round: Round
@@ -125,13 +124,10 @@ def training_over(job: ChunkJob) -> tuple[bool, bool]:
 
 
 def trace_request(job: ChunkJob, x0: torch.Tensor) -> TraceRequest:
-    """The snapshot's trace: a distilled model takes one Euler step, a flow the session's solver (one order lower
-    for a coarse chunk: rftoy.pace)."""
-    round_ = job.round
-    if round_.kind == "distill":
-        return TraceRequest(round_.model, x0, 1, "euler", 1.0)
-    method = COARSER[job.config.solver] if job.coarse else job.config.solver
-    return TraceRequest(round_.model, x0, job.config.steps, method, job.config.warp_s)
+    """The snapshot's trace, on the solver its metadata names (the session picks it: the config's, Euler on half
+    the steps for a coarse chunk, one Euler step for a distilled model)."""
+    solver = job.meta["solver"]
+    return TraceRequest(job.round.model, x0, solver["steps"], solver["method"], solver["warp_s"])
 
 
 def interrupted(job: ChunkJob, prepared: Prepared) -> ChunkResult:

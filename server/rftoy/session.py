@@ -29,7 +29,7 @@ from rftoy import data
 from rftoy.chunk import ChunkJob, ChunkResult, Snapshot, measure, run_chunk
 from rftoy.flow import REFLOW_POOL_BATCHES, PairSampler, TrainConfig, Trainer, distill_config, online_sampler
 from rftoy.model import NetShape, VelocityMLP, clone_model, frozen_velocity
-from rftoy.pace import COARSER, DragPace
+from rftoy.pace import DragPace, coarse_solver
 from rftoy.protocol import (
     NET_FIELDS,
     TRAIN_FIELDS,
@@ -592,12 +592,12 @@ class Session:
         round_ = self.rounds[self.selected]
         self._refresh_online_sampler(round_)
         coarse = edited and self._pace.coarse and round_.kind != "distill"
+        method, steps = coarse_solver(self.config.steps) if coarse else (self.config.solver, self.config.steps)
         meta = {"type": "snapshot", "round": self.selected, "applied_seq": self.applied_seq,
                 "net": {"width": self.config.width, "depth": self.config.depth, "activation": self.config.activation,
                         "parameters": round_.model.shape.parameter_count()},
                 "solver": ({"method": "euler", "steps": 1, "warp_s": 1.0} if round_.kind == "distill" else
-                           {"method": COARSER[self.config.solver] if coarse else self.config.solver,
-                            "steps": self.config.steps, "warp_s": self.config.warp_s}),
+                           {"method": method, "steps": steps, "warp_s": self.config.warp_s}),
                 "coarse": coarse}
         chunk_ms = self.settings.edit_chunk_ms if edited else self.settings.chunk_ms
         deadline = max(now + chunk_ms / 1000, next_allowed - self._solve_s)

@@ -272,7 +272,7 @@ def test_the_page_says_when_a_busy_server_traces_a_drag_coarser(js_page: PageWat
         if badge.is_visible():
             break
         page.mouse.move(start["x"] + 20 + 15 * (step % 8), start["y"] + 10 * (step % 5))
-    assert badge.inner_text() == "busy: euler paths while you drag"
+    assert badge.inner_text() == "busy: euler × 8 paths while you drag"  # the page's midpoint × 16, halved
     js_page.screenshot("busy-server-coarse-drag")
     page.mouse.up()
     page.wait_for_function("document.getElementById('badge-busy').hidden", timeout=10_000)

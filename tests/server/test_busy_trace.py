@@ -1,4 +1,4 @@
-"""A drag whose snapshots come too slowly is traced one solver order lower, and says so (rftoy.pace)."""
+"""A drag whose snapshots come too slowly is traced by Euler on half the steps, and says so (rftoy.pace)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import pytest
 import torch
 from live_client import LiveClient, Snapshot
 from live_server import LiveServer
-from rftoy.chunk import trace_request
 from rftoy.model import NetShape, VelocityMLP, import_weights
-from rftoy.pace import DragPace
+from rftoy.pace import DragPace, coarse_solver
 from rftoy.solvers import solve
 from server_setup import SMALL_NET
 
@@ -48,15 +47,9 @@ def test_pace_goes_coarse_below_the_floor_and_back_when_the_drag_ends() -> None:
     assert not off.coarse
 
 
-@pytest.mark.parametrize(("solver", "coarser"), [("rk4", "midpoint"), ("midpoint", "euler"), ("euler", "euler")])
-def test_a_coarse_chunk_traces_one_order_lower_on_the_same_grid(solver: str, coarser: str) -> None:
-    class Job:
-        round = type("Round", (), {"kind": "rf", "model": None})()
-        config = type("Config", (), {"solver": solver, "steps": 7, "warp_s": 0.5})()
-        coarse = True
-
-    request = trace_request(Job(), torch.zeros(3, 2))  # type: ignore[arg-type]
-    assert (request.method, request.steps, request.warp_s) == (coarser, 7, 0.5)
+@pytest.mark.parametrize(("steps", "coarse_steps"), [(12, 6), (7, 4), (1, 1)])
+def test_a_coarse_trace_is_euler_on_half_the_steps(steps: int, coarse_steps: int) -> None:
+    assert coarse_solver(steps) == ("euler", coarse_steps)
 
 
 def _traced_by(snapshot: Snapshot, method: str) -> bool:
@@ -82,8 +75,9 @@ async def _drag(client: LiveClient) -> None:
 @pytest.mark.parametrize("trainer", ["batched", "per-session"])
 def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[..., LiveServer],
                                                                 trainer: str) -> None:
-    """With a floor no server meets, drag snapshots come traced by Euler (the config says midpoint), truthfully;
-    once the drag stops, midpoint traces are back (after more training, or at once if the round converged)."""
+    """With a floor no server meets, drag snapshots come traced by Euler × 3 (the config says midpoint × 6),
+    truthfully; once the drag stops, midpoint traces are back (after more training, or at once if the round
+    converged)."""
     live = launch(trainer=trainer, busy_snapshot_hz=1000.0, chunk_ms=CHUNK_MS)
 
     async def scenario() -> None:
@@ -92,8 +86,8 @@ def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[
         await client.wait("snapshot")
         dragging = asyncio.create_task(_drag(client))
         coarse = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "euler")
-        assert coarse.meta["applied_seq"] is not None and coarse.trajectories.shape == (7, 24, 2)
-        assert coarse.meta["coarse"] is True
+        assert coarse.meta["applied_seq"] is not None and coarse.meta["coarse"] is True
+        assert coarse.meta["solver"]["steps"] == 3 and coarse.trajectories.shape == (4, 24, 2)
         assert _traced_by(coarse, "euler") and not _traced_by(coarse, "midpoint")
         dragging.cancel()
         with contextlib.suppress(asyncio.CancelledError):
