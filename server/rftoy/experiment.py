@@ -40,12 +40,13 @@ class ExperimentConfig:
     mode: Mode = "online"
     coupling: Coupling = "independent"
     net: NetShape = field(default_factory=lambda: NetShape(activation="gelu"))
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(ema=0.99))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(ema=0.99, warmup=5))
     reflow_steps: int = 1500
     teacher_steps: int = 8
     eval_steps: int = 100
     distill: bool = False
     low_discrepancy_x0: bool = True
+    zero_output: bool = True
 
 
 @dataclass
@@ -80,6 +81,18 @@ def _evaluate(model: VelocityMLP, x0: torch.Tensor, target: torch.Tensor, eval_s
     return entry, trajectory.end, {k: e["samples"] for k, e in errors.items()}
 
 
+def fresh_net(cfg: ExperimentConfig) -> VelocityMLP:
+    """1-RF's starting net: random weights, with the output layer zeroed when `cfg.zero_output` (the field starts
+    at v = 0, so the first steps learn the mean motion instead of first undoing a random field; on
+    gaussian → circle the flow reaches the quality line in about 70 steps instead of 100–370)."""
+    model = VelocityMLP(cfg.net)
+    if cfg.zero_output:
+        with torch.no_grad():
+            model.layers[-1].weight.zero_()
+            model.layers[-1].bias.zero_()
+    return model
+
+
 def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
                    log: Callable[[str], None] | None = None) -> ExperimentResult:
     """Train 1-RF and `cfg.rounds - 1` reflow rounds; measure every pairing and flow as design.md §6 says."""
@@ -103,7 +116,7 @@ def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
     teacher: VelocityMLP | None = None
 
     for k in range(1, cfg.rounds + 1):
-        model = clone_model(teacher) if teacher is not None else VelocityMLP(cfg.net).to(device)
+        model = clone_model(teacher) if teacher is not None else fresh_net(cfg).to(device)
         train_cfg = cfg.train if teacher is None else replace(cfg.train, steps=cfg.reflow_steps, seed=cfg.seed + k)
         trainer = Trainer(model, train_cfg)
         sampler = _sampler_for_round(cfg, teacher, x0, pair_target, train_gen, device)

@@ -27,6 +27,7 @@ Schedule = Literal["cosine", "constant"]
 PairSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 LOSS_HISTORY = 1000
 FUSED_ADAM_DEVICES = ("cpu", "cuda")
+EMA_WARMUP = 6  # the average's decay is (1 + n) / (EMA_WARMUP + n) after n steps until it reaches `ema`
 REFLOW_POOL_BATCHES = 16  # minibatches in the online reflow pool; its first draw traces them all
 
 
@@ -228,7 +229,7 @@ class Trainer:
 
     @torch.no_grad()
     def _update_average(self) -> None:
-        decay = min(self.config.ema, (1 + self.steps_done) / (10 + self.steps_done))
+        decay = min(self.config.ema, (1 + self.steps_done) / (EMA_WARMUP + self.steps_done))
         averaged = list(self.ema_model.parameters())
         torch._foreach_lerp_(averaged, list(self.model.parameters()), 1 - decay)
 

@@ -9,12 +9,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from rftoy.experiment import ExperimentConfig, run_experiment
+import torch
+from rftoy.experiment import ExperimentConfig, fresh_net, run_experiment
 
 
 @pytest.fixture(scope="module")
 def moons_run() -> dict:
     return run_experiment(ExperimentConfig(source="gaussian", target="moons", n=2000, rounds=2, seed=0)).summary
+
+
+def test_the_first_net_starts_with_a_zero_field_unless_asked_not_to() -> None:
+    x, t = torch.randn(16, 2), torch.rand(16)
+    torch.manual_seed(0)
+    zeroed = fresh_net(ExperimentConfig())
+    torch.manual_seed(0)
+    random = fresh_net(ExperimentConfig(zero_output=False))
+    assert torch.equal(zeroed(x, t), torch.zeros(16, 2))
+    assert random(x, t).abs().max() > 1e-3
+    for a, b in zip(zeroed.layers[:-1], random.layers[:-1], strict=True):
+        assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)  # only the output layer differs
 
 
 @pytest.mark.slow
