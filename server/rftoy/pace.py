@@ -3,10 +3,9 @@
 A snapshot's trace is most of what a busy server spends on a session (on two CPU cores, 256 points through a
 64-wide net with midpoint × 12 take about 4 ms, a training step about 1.5). When the server cannot keep a dragged
 session at `floor_hz` snapshots per second, its drag snapshots are traced by Euler with half the config's steps
-(rounded up) on the same warp: a quarter of the net evaluations of midpoint × 12, an eighth of
-rk4's. While the user drags, the net itself is moving a step per snapshot, so its error dwarfs the solver's; the
-full trace is back as soon as the drag ends or the server catches up. Each snapshot names the solver and grid
-that traced it.
+(rounded up) on the same warp: a quarter of the net evaluations of midpoint × 12, an eighth of rk4's. While the
+user drags, the net itself is moving a step per snapshot, so its error dwarfs the solver's; the full trace is
+back as soon as the drag ends or the server catches up. Each snapshot names the solver and steps that traced it.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ LEAVE_FRACTION = 0.5  # coarse traces end when drag snapshots come this much fas
 
 
 def coarse_solver(steps: int) -> tuple[Method, int]:
-    """The solver and step count of a coarse trace for a config of `steps` steps: Euler on half the grid."""
+    """The solver and step count of a coarse trace for a config of `steps` steps: Euler on half, rounded up."""
     return "euler", math.ceil(steps / 2)
 
 
