@@ -39,8 +39,9 @@ export function bindControls(state, actions) {
       const value = numeric ? Number(input.value) : input.value;
       if (numeric && !Number.isFinite(value)) {
         input.value = String(state.settings[key]);
-        return;
       }
+      input.dataset.synced = input.value; // committed: from now on the settings may overwrite it
+      if (numeric && !Number.isFinite(value)) return;
       actions.setting(key, value);
     });
   }
@@ -135,10 +136,14 @@ export function syncControls(state) {
   for (const key of SETTING_KEYS) {
     const input = $(key);
     const value = String(state.settings[key]);
+    // A box the user is typing in keeps what they typed until they commit it (a reply to another change
+    // must not overwrite it); once committed, or refused by the server, it shows the settings again.
+    if (input === document.activeElement && input.value !== input.dataset.synced) continue;
     if (input.tagName === "SELECT" && ![...input.options].some((o) => o.value === value)) {
       input.append(new Option(value, value));
     }
     input.value = value;
+    input.dataset.synced = value;
   }
   for (const box of document.querySelectorAll("[data-layer]")) box.checked = state.view.layers[box.dataset.layer];
   $("field").value = state.view.field;

@@ -205,6 +205,21 @@ def test_undo_of_a_removal_restores_the_pair_in_place(js_page: PageWatch, server
     assert js_page.errors == []
 
 
+def test_a_setting_being_typed_survives_a_change_to_another(js_page: PageWatch, server: str) -> None:
+    """Changing one setting rewrites the controls; a box the user is still typing in keeps what they typed (a
+    loaded CI machine once lost a typed width that way), and takes effect when committed."""
+    js_page.open(server)
+    page = js_page.page
+    page.wait_for_function("window.rftoy.trajectory(0) !== null")
+    page.fill("#steps", "20")  # focused, not yet committed
+    page.evaluate("() => { const depth = document.getElementById('depth'); depth.value = '2'; "
+                  "depth.dispatchEvent(new Event('change')); }")
+    assert page.input_value("#steps") == "20" and page.input_value("#depth") == "2"
+    page.press("#steps", "Enter")
+    page.wait_for_function("window.rftoy.trajectory(0) !== null && window.rftoy.trajectory(0).length === 21")
+    assert js_page.errors == []
+
+
 def test_a_server_that_fails_to_start_shows_its_stderr(tmp_path: Path) -> None:
     """The fixture's server writes stderr to a file (a pipe nobody reads could block it) and reports it."""
     with pytest.raises(RuntimeError, match="max_points"):
