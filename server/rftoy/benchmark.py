@@ -158,8 +158,8 @@ def time_to_quality(recipe: str, target: str, budget_s: float, seed: int = 0,
                     evaluation: EvaluationSets | None = None) -> QualityRun:
     """Train until W2 ≤ QUALITY_RATIO × floor holds at two checkpoints in a row, or the budget is spent.
 
-    Quality is judged like the floor itself: random noise points, EVAL_SETS independent sets of EVAL_N, each
-    scored against its own target draw, so a perfect flow scores about 1.0 and one lucky draw cannot pass.
+    Quality is judged on EVAL_SETS independent sets of EVAL_N low-discrepancy noise points (evaluation_sets),
+    each scored against its own target draw, so one lucky draw cannot pass.
     The flow is scored at checkpoints every 20 % of the training time so far (at least every CHECKPOINT_S), so
     both recipes are timed to the same relative resolution; evaluation time is not counted. A pass counts only
     when the next checkpoint passes too (a flow that dips under the line once and climbs back has not arrived),
