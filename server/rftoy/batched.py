@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch.optim.adam import adam
 
 from rftoy import stacked_trace
 from rftoy.flow import Trainer, sample_time
 from rftoy.model import ACTIVATIONS, NetShape, VelocityMLP
 from rftoy.solvers import EVALS_PER_STEP, Method, Trajectory, time_grid
-from rftoy.transfer import to_device
 
 
 def shape_key(trainer: Trainer) -> tuple[NetShape, str]:
@@ -51,6 +51,8 @@ def _times(trainer: Trainer, n: int) -> torch.Tensor:
 
 def _padded(rows: list[torch.Tensor], size: int) -> torch.Tensor:
     """Stack tensors of (n_i, ...) rows into (S, size, ...), zero-padded."""
+    if all(len(r) == size for r in rows):
+        return torch.stack(rows)
     out = rows[0].new_zeros((len(rows), size, *rows[0].shape[1:]))
     for index, r in enumerate(rows):
         out[index, : len(r)] = r
@@ -79,6 +81,23 @@ def _adam_state(trainer: Trainer) -> list[dict[str, torch.Tensor]]:
     return states
 
 
+def _losses(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tensor, torch.Tensor]],
+            stacked: list[torch.Tensor]) -> torch.Tensor:
+    """Each net's loss on its own minibatch, (S,): the mean over its own rows of the flow-matching error."""
+    rows = [len(x0) for x0, _ in batches]
+    size = max(rows)
+    x0 = _padded([b[0] for b in batches], size)
+    x1 = _padded([b[1] for b in batches], size)
+    t = _padded([_times(tr, n) for tr, n in zip(trainers, rows, strict=True)], size)
+    v = stacked_forward(stacked[0::2], stacked[1::2], trainers[0].model.shape.activation,
+                        t[..., None] * x1 + (1 - t[..., None]) * x0, t)
+    per_row = ((x1 - x0) - v).square().sum(dim=2)
+    if all(n == size for n in rows):
+        return per_row.mean(dim=1)
+    weight = _padded([torch.full((n,), 1.0 / n, device=x0.device) for n in rows], size)
+    return (per_row * weight).sum(dim=1)
+
+
 def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
     """One Adam step for every trainer on its own minibatch (x0, x1); returns the losses before the step, (S,)
     on the device, for the caller to hand to each `Trainer.record_loss` when it next reads the device.
@@ -86,63 +105,40 @@ def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tens
     All trainers must share `shape_key`. Plain Adam only (no weight decay, amsgrad or maximize), as `Trainer`
     builds it.
     """
-    count = len(trainers)
-    rows = [len(x0) for x0, _ in batches]
-    size = max(rows)
-    device = trainers[0].device
-    x0 = _padded([b[0] for b in batches], size)
-    x1 = _padded([b[1] for b in batches], size)
-    t = _padded([_times(tr, n) for tr, n in zip(trainers, rows, strict=True)], size)
-    weight = _padded([torch.full((n,), 1.0 / n, device=device) for n in rows], size)
-
     params = [_parameters(tr) for tr in trainers]
-    stacked = [torch.stack([own[index].detach() for own in params]).requires_grad_() for index in range(len(params[0]))]
-    weights, biases = stacked[0::2], stacked[1::2]
-    shape = trainers[0].model.shape
-    v = stacked_forward(weights, biases, shape.activation, t[..., None] * x1 + (1 - t[..., None]) * x0, t)
-    per_row = ((x1 - x0) - v).square().sum(dim=2)
-    losses = (per_row * weight).sum(dim=1)
-    grads = torch.autograd.grad(losses.sum(), stacked)
-
     with torch.no_grad():
-        _adam_update(trainers, stacked, grads, count)
-        for index, own in enumerate(params):
-            torch._foreach_copy_(own, [s[index] for s in stacked])
+        stacked = [torch.stack([own[index] for own in params]) for index in range(len(params[0]))]
+    for tensor in stacked:
+        tensor.requires_grad_()
+    losses = _losses(trainers, batches, stacked)
+    grads = torch.autograd.grad(losses.sum(), stacked)
+    with torch.no_grad():
+        _adam_update(trainers, params, grads)
     for trainer in trainers:
         trainer.advance()
     return losses.detach()
 
 
-def _adam_update(trainers: Sequence[Trainer], stacked: list[torch.Tensor], grads: Sequence[torch.Tensor],
-                 count: int) -> None:
-    """torch.optim.Adam's update (bias-corrected, eps outside the root) with per-trainer rates and step counts."""
+def _adam_update(trainers: Sequence[Trainer], params: list[list[torch.Tensor]], grads: Sequence[torch.Tensor]) -> None:
+    """Each trainer's own Adam step on its own parameters and state, from its rows of the stacked gradients:
+    torch's Adam kernel, once for all the trainers that share a learning rate. (The fused kernel reads its
+    tensors as contiguous: a weight's gradient comes back transposed from the forward's W^T.)"""
+    own_grads = [grad.contiguous().unbind(0) for grad in grads]
+    by_rate: dict[float, list[int]] = {}
+    for index, trainer in enumerate(trainers):
+        lr = trainer.learning_rate()
+        trainer.optimizer.param_groups[0]["lr"] = lr
+        by_rate.setdefault(lr, []).append(index)
     group = trainers[0].optimizer.param_groups[0]
     beta1, beta2 = group["betas"]
-    eps = group["eps"]
-    states = [_adam_state(tr) for tr in trainers]
-    device = stacked[0].device
-    for tr in trainers:
-        tr.optimizer.param_groups[0]["lr"] = tr.learning_rate()
-    lr = torch.tensor([tr.optimizer.param_groups[0]["lr"] for tr in trainers], dtype=torch.float64)
-    step = torch.tensor([tr.steps_done + 1 for tr in trainers], dtype=torch.float64)  # Adam's count, read no device
-    correction1 = 1 - beta1**step
-    step_size = to_device((lr / correction1).to(stacked[0].dtype), device)
-    root_correction2 = to_device((1 - beta2**step).sqrt().to(stacked[0].dtype), device)
-    owners: list[torch.Tensor] = []
-    updated: list[torch.Tensor] = []
-    for index, (param, grad) in enumerate(zip(stacked, grads, strict=True)):
-        avg = torch.stack([s[index]["exp_avg"] for s in states])
-        avg_sq = torch.stack([s[index]["exp_avg_sq"] for s in states])
-        avg.lerp_(grad, 1 - beta1)
-        avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        view = (count,) + (1,) * (param.dim() - 1)
-        denom = (avg_sq.sqrt() / root_correction2.view(view)).add_(eps)
-        param.sub_(avg / denom * step_size.view(view))
-        for name, moment in (("exp_avg", avg), ("exp_avg_sq", avg_sq)):
-            owners += [s[index][name] for s in states]
-            updated += moment.unbind(0)
-    torch._foreach_copy_(owners, updated)
-    torch._foreach_add_([state["step"] for s in states for state in s], 1)
+    for lr, members in by_rate.items():
+        states = [state for index in members for state in _adam_state(trainers[index])]
+        adam(
+            [p for index in members for p in params[index]],
+            [g[index] for index in members for g in own_grads],
+            [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [], [s["step"] for s in states],
+            foreach=group["foreach"], fused=group["fused"], capturable=group["capturable"], amsgrad=False,
+            beta1=beta1, beta2=beta2, lr=lr, weight_decay=0.0, eps=group["eps"], maximize=False)
 
 
 def stacked_weights(models: Sequence[VelocityMLP]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
