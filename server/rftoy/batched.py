@@ -141,26 +141,32 @@ def _adam_update(trainers: Sequence[Trainer], params: list[list[torch.Tensor]], 
             beta1=beta1, beta2=beta2, lr=lr, weight_decay=0.0, eps=group["eps"], maximize=False)
 
 
-def stacked_weights(models: Sequence[VelocityMLP]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """The nets' weights as (S, out, in) and biases as (S, out), per layer, detached."""
-    layers = range(len(models[0].layers))
-    weights = [torch.stack([m.layers[i].weight.detach() for m in models]) for i in layers]
-    biases = [torch.stack([m.layers[i].bias.detach() for m in models]) for i in layers]
-    return weights, biases
+def stacked_parameters(models: Sequence[VelocityMLP]) -> list[torch.Tensor]:
+    """The nets' parameters stacked, in the flat layout's order: W (S, out, in), then b (S, out), of each layer;
+    copies, detached."""
+    own = [m.ordered_parameters for m in models]
+    with torch.no_grad():
+        return [torch.stack([p[index] for p in own]) for index in range(len(own[0]))]
+
+
+def stacked_flat_weights(parameters: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Each net's flat weight array (rftoy.model's layout), (S, P), from `stacked_parameters`."""
+    return torch.cat([p.flatten(1) for p in parameters], dim=1).float()
 
 
 @torch.no_grad()
 def stacked_solve(models: Sequence[VelocityMLP], starts: Sequence[torch.Tensor], steps: int, method: Method,
-                  warp_s: float = 1.0) -> list[Trajectory]:
-    """`solve` for several nets of one shape on one grid at once; each net traces its own start points.
+                  warp_s: float = 1.0, parameters: Sequence[torch.Tensor] | None = None) -> list[Trajectory]:
+    """`solve` for several nets of one shape on one grid at once; each net traces its own start points. Pass
+    their `stacked_parameters` if the caller has them already.
 
     The loop runs compiled, without the GIL (rftoy.stacked_trace)."""
     if method not in EVALS_PER_STEP:
         raise ValueError(f"unknown solver {method!r}; choose one of {', '.join(EVALS_PER_STEP)}")
-    weights, biases = stacked_weights(models)
+    parameters = parameters if parameters is not None else stacked_parameters(models)
     z0 = _padded(list(starts), max(len(x) for x in starts))
     times = time_grid(steps, warp_s, z0.device, z0.dtype)
-    points = stacked_trace.trace(weights, [b[:, :, None] for b in biases], models[0].shape.activation, z0, times,
-                                 method)
+    points = stacked_trace.trace(list(parameters[0::2]), [b[:, :, None] for b in parameters[1::2]],
+                                 models[0].shape.activation, z0, times, method)
     return [Trajectory(points[:, i, : len(x)].contiguous(), times, steps * EVALS_PER_STEP[method])
             for i, x in enumerate(starts)]

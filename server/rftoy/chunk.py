@@ -41,7 +41,8 @@ class ChunkJob:
 
     A chunk that starts with freshly applied edits (`fresh`) always ends in a snapshot; any other training
     chunk stops early, without a snapshot, as soon as an edit arrives (`edited`), so the edit is applied at once.
-    A `coarse` chunk's snapshot is traced by Euler on half the steps (rftoy.pace).
+    A `coarse` chunk (a drag on a busy server, rftoy.pace) takes one training step, and its snapshot is traced by
+    Euler on half the steps.
     """
 
     round: Round
@@ -116,7 +117,7 @@ def training_over(job: ChunkJob) -> tuple[bool, bool]:
     """After a step: (stop training, interrupted by an edit). The batched trainer logs its losses only once this
     says stop, so it sees convergence at the chunk's end rather than at the step."""
     trainer = job.round.trainer
-    if job.stop.is_set() or trainer.converged or time.perf_counter() >= job.deadline:
+    if job.stop.is_set() or trainer.converged or job.coarse or time.perf_counter() >= job.deadline:
         return True, False
     if not job.fresh and job.edited.is_set():
         return True, True
@@ -136,13 +137,19 @@ def interrupted(job: ChunkJob, prepared: Prepared) -> ChunkResult:
     return ChunkResult(None, None, prepared.pairs_x1, False, prepared.targets, 0.0, steps)
 
 
-def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: float) -> ChunkResult:
-    """The snapshot of a traced chunk: metadata, then the weights, trajectories and endpoints frames."""
+def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: float,
+           weights: np.ndarray | None = None) -> ChunkResult:
+    """The snapshot of a traced chunk: metadata, then the weights, trajectories and endpoints frames. `weights`:
+    the net's flat weights as traced, on the host, when the caller has them (a batched trace does)."""
     round_, trainer = job.round, job.round.trainer
     meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
                 times=trajectory.times.tolist(), n=len(prepared.x0))
     kinds = (FrameKind.WEIGHTS, FrameKind.TRAJECTORIES, FrameKind.ENDPOINTS)
-    arrays = list(zip(kinds, to_host([flat_weights(round_.model), trajectory.points, trajectory.end]), strict=True))
+    if weights is None:
+        host = to_host([flat_weights(round_.model), trajectory.points, trajectory.end])
+    else:
+        host = [weights, *to_host([trajectory.points, trajectory.end])]
+    arrays = list(zip(kinds, host, strict=True))
     meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
     converged_now = trainer.converged and not prepared.was_converged
     steps = trainer.steps_done - prepared.steps_before

@@ -72,6 +72,10 @@ class VelocityMLP(nn.Module):
             raise ValueError(f"unknown activation {shape.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
         self.shape = shape
         self.layers = nn.ModuleList(nn.Linear(i, o) for i, o in shape.layer_dims())
+        # W, b of each layer in the flat layout's order, without a walk of the module tree (moving the net to a
+        # device or loading weights keeps these tensor objects)
+        self.ordered_parameters: tuple[nn.Parameter, ...] = tuple(
+            p for layer in self.layers for p in (layer.weight, layer.bias))
 
     def forward(self, x: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
         return mlp_forward([(layer.weight, layer.bias) for layer in self.layers], self.shape.activation, x, t)
@@ -99,8 +103,7 @@ def frozen_velocity(model: VelocityMLP) -> Callable[[torch.Tensor, torch.Tensor 
 def flat_weights(model: VelocityMLP) -> torch.Tensor:
     """The flat float32 weight array in the documented layout, on the net's device."""
     with torch.no_grad():
-        parts = [p for layer in model.layers for p in (layer.weight.reshape(-1), layer.bias)]
-        return torch.cat(parts).detach().float()
+        return torch.cat([p.reshape(-1) for p in model.ordered_parameters]).float()
 
 
 def export_weights(model: VelocityMLP) -> torch.Tensor:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from rftoy.batched import batched_step, shape_key, stacked_solve
+from rftoy.batched import batched_step, shape_key, stacked_flat_weights, stacked_parameters, stacked_solve
 from rftoy.chunk import (
     ChunkJob,
     ChunkResult,
@@ -32,6 +32,7 @@ from rftoy.chunk import (
     training_over,
 )
 from rftoy.threads import inherit_torch_threads
+from rftoy.transfer import to_host
 
 logger = logging.getLogger(__name__)
 
@@ -240,13 +241,17 @@ def _with_torch_threads(loop: Callable[[], None]) -> Callable[[], None]:
 
 
 def _trace_group(group: list[Slot], requests: list[TraceRequest]) -> None:
+    """Trace a group's nets together; their snapshots' weights come from the same stacked copy, in one piece."""
     started = time.perf_counter()
     first = requests[0]
-    trajectories = stacked_solve([r.model for r in requests], [r.x0 for r in requests], first.steps,
-                                 first.method, first.warp_s)
+    models = [r.model for r in requests]
+    parameters = stacked_parameters(models)
+    trajectories = stacked_solve(models, [r.x0 for r in requests], first.steps, first.method, first.warp_s,
+                                 parameters)
+    weights = to_host([stacked_flat_weights(parameters)])[0]
     share = (time.perf_counter() - started) / len(group)
-    for slot, trajectory in zip(group, trajectories, strict=True):
-        _settle_future(slot, finish(slot.job, slot.prepared, trajectory, share))
+    for slot, trajectory, own in zip(group, trajectories, weights, strict=True):
+        _settle_future(slot, finish(slot.job, slot.prepared, trajectory, share, own))
 
 
 def _settle_future(slot: Slot, result: ChunkResult | None) -> None:

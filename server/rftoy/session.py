@@ -436,11 +436,12 @@ class Session:
         rounds = [r for r in self.rounds if r.targets is not None]
         for op in pending.ops:
             if isinstance(op, dict):
+                clouds = {"x0": x0.numpy(), "x1": x1.numpy()}  # views: a write per move, not a tensor op
                 for (cloud, index), point in op.items():
-                    (x0 if cloud == "x0" else x1)[index] = torch.tensor(point)
-                    if cloud == "x0":
-                        for r in rounds:
-                            r.stale[index] = True
+                    clouds[cloud][index] = point
+                moved = [index for cloud, index in op if cloud == "x0"]
+                for r in rounds:
+                    r.stale[moved] = True
             elif isinstance(op, AddPair):
                 at = len(x0) if op.index is None else op.index
                 x0 = _insert(x0, at, torch.tensor([op.x0]))
