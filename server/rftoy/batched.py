@@ -11,8 +11,10 @@ net's loss is still the mean over its own rows.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch.optim.adam import adam
 
@@ -165,8 +167,18 @@ def stacked_solve(models: Sequence[VelocityMLP], starts: Sequence[torch.Tensor],
         raise ValueError(f"unknown solver {method!r}; choose one of {', '.join(EVALS_PER_STEP)}")
     parameters = parameters if parameters is not None else stacked_parameters(models)
     z0 = _padded(list(starts), max(len(x) for x in starts))
-    times = time_grid(steps, warp_s, z0.device, z0.dtype)
+    times = _shared_time_grid(steps, warp_s, z0.device, z0.dtype)
     points = stacked_trace.trace(list(parameters[0::2]), [b[:, :, None] for b in parameters[1::2]],
                                  models[0].shape.activation, z0, times, method)
-    return [Trajectory(points[:, i, : len(x)].contiguous(), times, steps * EVALS_PER_STEP[method])
+    nfe = steps * EVALS_PER_STEP[method]
+    if points.device.type != "cpu":
+        return [Trajectory(points[:, i, : len(x)].contiguous(), times, nfe) for i, x in enumerate(starts)]
+    host = points.numpy()  # each net's rows copied by numpy, without a tensor op per net
+    return [Trajectory(torch.from_numpy(np.ascontiguousarray(host[:, i, : len(x)])), times, nfe)
             for i, x in enumerate(starts)]
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_time_grid(steps: int, warp_s: float, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """`time_grid`, made once per grid: the trajectories of every trace on it share the tensor (read only)."""
+    return time_grid(steps, warp_s, device, dtype)

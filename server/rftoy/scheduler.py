@@ -46,12 +46,13 @@ class Slot:
     prepared: Prepared | None = None
     training: bool = False
     last_tick: int = -1
-    losses: list[torch.Tensor] = field(default_factory=list)
+    losses: list[torch.Tensor | float] = field(default_factory=list)
 
     def settle(self) -> None:
         """Hand the losses of its steps so far to the trainer (one read of the device per chunk, not per step)."""
         if self.losses:
-            for loss in torch.stack(self.losses).tolist():
+            on_host = isinstance(self.losses[0], float)
+            for loss in self.losses if on_host else torch.stack(self.losses).tolist():
                 self.job.round.trainer.record_loss(loss)
             self.losses = []
 
@@ -279,7 +280,8 @@ def _step(group: list[Slot]) -> None:
     """One training step for every chunk of a group (one net shape); their losses stay on the device for now."""
     batches = [s.prepared.sampler(s.job.config.batch) for s in group]
     losses = batched_step([s.job.round.trainer for s in group], batches)
-    for slot, loss in zip(group, losses, strict=True):
+    own = losses.tolist() if losses.device.type == "cpu" else losses.unbind(0)  # a GPU's are read at the chunk's end
+    for slot, loss in zip(group, own, strict=True):
         slot.losses.append(loss)
 
 

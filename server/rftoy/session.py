@@ -432,11 +432,12 @@ class Session:
         pending = self._pending
         if not pending.ops:
             return False
-        x0, x1 = self.x0.clone(), self.x1.clone()
+        # numpy copies and writes: a tensor op would let go of the GIL and wait to get it back from the trainers
+        x0, x1 = torch.from_numpy(self.x0.numpy().copy()), torch.from_numpy(self.x1.numpy().copy())
         rounds = [r for r in self.rounds if r.targets is not None]
         for op in pending.ops:
             if isinstance(op, dict):
-                clouds = {"x0": x0.numpy(), "x1": x1.numpy()}  # views: a write per move, not a tensor op
+                clouds = {"x0": x0.numpy(), "x1": x1.numpy()}
                 for (cloud, index), point in op.items():
                     clouds[cloud][index] = point
                 moved = [index for cloud, index in op if cloud == "x0"]

@@ -20,6 +20,8 @@ def to_device(tensor: torch.Tensor, device: torch.device | str) -> torch.Tensor:
 
 def to_host(tensors: list[torch.Tensor]) -> list[np.ndarray]:
     """The tensors as host arrays: from a GPU through pinned buffers, copied asynchronously with one wait for all."""
+    if tensors[0].device.type == "cpu":  # no tensor op at all: each would let go of the GIL and wait to get it back
+        return [t.detach().numpy() if t.requires_grad else t.numpy() for t in tensors]
     if tensors[0].device.type != "cuda":
         return [t.detach().cpu().numpy() for t in tensors]
     host = [torch.empty(t.shape, dtype=t.dtype, pin_memory=True) for t in tensors]
