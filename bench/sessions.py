@@ -4,8 +4,9 @@ For each trainer (RFTOY_TRAINER=batched, then per-session) it starts `rftoy serv
 concurrent sessions (N = 256 pairs, width 64), drags one point of every session at 30 Hz (bench/latency.py's
 client) and reports: aggregate training steps/s (from the snapshots' step counters), the drag → update latency
 p50/p95 over all sessions, snapshots/s per session (mean and the least served session), the share of snapshots a
-busy server traced one solver order lower (rftoy.pace), and the server's CPU. Prints JSON and a table, and
-rewrites its section of bench/RESULTS.md (its own section for a non-default scene, config or --busy-hz).
+busy server traced coarse (Euler on half the steps, rftoy.pace), the server's CPU and the CPU time the
+hypervisor took. Prints JSON and a table, and rewrites its section of bench/RESULTS.md (its own section for a
+non-default scene, config or --busy-hz).
 
     python bench/sessions.py                        # both trainers, 1 8 32 64 sessions, 10 s each
     python bench/sessions.py --sessions 32 --trainers batched --seconds 5 --no-write
@@ -15,7 +16,6 @@ rewrites its section of bench/RESULTS.md (its own section for a non-default scen
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
@@ -24,7 +24,7 @@ import time
 from typing import Any
 
 import torch
-from latency import RESULTS, add_drag_arguments, local_server, scenario
+from latency import RESULTS, add_drag_arguments, local_server, run_clients, scenario
 from rftoy.benchmark import write_section
 from rftoy.settings import Settings
 
@@ -43,7 +43,7 @@ def run(trainers: list[str], counts: list[int], n: int, config: dict[str, Any], 
                     "RFTOY_BUSY_SNAPSHOT_HZ": str(busy_hz)}
         with local_server(settings) as (url, pid):
             for count in counts:
-                row = asyncio.run(scenario(url, count, n, config, seconds, pid))
+                row = run_clients(scenario(url, count, n, config, seconds, pid))
                 rows.append({"trainer": trainer, **row})
                 print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -65,11 +65,12 @@ def verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| trainer | sessions | steps/s (all sessions) | p50 ms | p95 ms | snapshots/s per session (mean, least) "
-             "| coarse traces | server CPU (cores) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| coarse traces | server CPU (cores) | stolen (cores) |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        cores = r["server_cores"] if r["server_cores"] is not None else "?"
+        cores, stolen = (r[name] if r.get(name) is not None else "?" for name in ("server_cores", "stolen_cores"))
         lines.append(f"| {r['trainer']} | {r['sessions']} | {r['steps_per_s']} | {r['p50_ms']} | {r['p95_ms']} | "
-                     f"{r['snapshots_per_s']}, {r['min_snapshots_per_s']} | {r['coarse_share']:.0%} | {cores} |")
+                     f"{r['snapshots_per_s']}, {r['min_snapshots_per_s']} | {r['coarse_share']:.0%} | {cores} | "
+                     f"{stolen} |")
     return "\n".join(lines)
 
 
@@ -92,7 +93,9 @@ def main() -> int:
         machine = f"{platform.machine()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
         command = " ".join(["python bench/sessions.py", *sys.argv[1:]])
         body = (f"`{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine}; the clients run "
-                f"on the same cores.\n\n{rendered}\n\nEvery session drags one point at 30 Hz. At {GOAL_SESSIONS} "
+                f"on the same cores.\n\n{rendered}\n\nEvery session drags one point at 30 Hz. 'stolen': CPU time the "
+                f"hypervisor gave elsewhere during the scenario (a run that lost much measured a smaller machine). "
+                f"At {GOAL_SESSIONS} "
                 f"sessions: {json.dumps(goals)} (goals: batched ≥ {GOALS['steps_ratio']}× the per-session steps/s, "
                 f"every session ≥ {GOALS['min_snapshots_per_s']:g} snapshots/s, p95 ≤ {GOALS['p95_ms']:g} ms).")
         custom = args.n != 256 or args.width != 64 or args.config or args.busy_hz != BUSY_HZ

@@ -38,7 +38,7 @@ export function decodeFrame(buffer) {
  * @property {number} n
  * @property {{width: number, depth: number, activation: string}} net
  * @property {{method: string, steps: number, warp_s: number}} solver
- * @property {boolean} coarse  a busy server traced this drag snapshot one solver order lower than the config's
+ * @property {boolean} coarse  a busy server traced this drag snapshot by Euler on half the config's steps
  * @property {number[]} times
  * @property {{index: number, kind: string, name: string, loss: number | null, converged: boolean}[]} rounds
  * @property {Record<string, {shape: number[], data: Float32Array}>} arrays

@@ -40,8 +40,8 @@ class Settings(BaseSettings):
     max_coordinate: float = Field(100.0, gt=0)
     snapshot_hz: float = Field(30.0, gt=0)
     busy_snapshot_hz: float = Field(10.0, ge=0, description="a drag whose snapshots come slower than this (a busy "
-                                    "server) is traced one solver order lower, at about half the cost, until it "
-                                    "ends or the server catches up (rftoy.pace); 0 never")
+                                    "server) takes one training step per snapshot, traced by Euler on half the "
+                                    "steps, until it ends or the server catches up (rftoy.pace); 0 never")
     chunk_ms: float = Field(40.0, gt=0, description="training time between edit checks")
     edit_chunk_ms: float = Field(4.0, ge=0, description="least training after an edit before the snapshot showing "
                                  "it (4 ms measured best with 8 dragging sessions on 2 cores)")
