@@ -6,15 +6,21 @@ import asyncio
 import contextlib
 import itertools
 import math
+import threading
 from collections.abc import Callable
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 from live_client import LiveClient, Snapshot
 from live_server import LiveServer
+from rftoy.chunk import ChunkJob, training_over
+from rftoy.flow import TrainConfig, Trainer
 from rftoy.model import NetShape, VelocityMLP, import_weights
 from rftoy.pace import DragPace, coarse_solver
+from rftoy.protocol import Config
 from rftoy.solvers import solve
 from server_setup import SMALL_NET
 
@@ -50,6 +56,18 @@ def test_pace_goes_coarse_below_the_floor_and_back_when_the_drag_ends() -> None:
 @pytest.mark.parametrize(("steps", "coarse_steps"), [(12, 6), (7, 4), (1, 1)])
 def test_a_coarse_trace_is_euler_on_half_the_steps(steps: int, coarse_steps: int) -> None:
     assert coarse_solver(steps) == ("euler", coarse_steps)
+
+
+def test_a_coarse_chunk_ends_after_one_training_step() -> None:
+    """A busy server's drag snapshot follows a single step; a full-trace drag chunk trains until its deadline."""
+    trainer = Trainer(VelocityMLP(NetShape(8, 1, "silu")), TrainConfig())
+    points = torch.zeros(4, 2)
+    job = ChunkJob(SimpleNamespace(trainer=trainer), points, points, Config(), train=True, fresh=True,
+                   deadline=math.inf, meta={}, stop=threading.Event(), edited=threading.Event(), teacher_steps=8,
+                   metrics_max_points=512, device=torch.device("cpu"), coarse=True)
+    trainer.step(points, points + 1)
+    assert training_over(job) == (True, False)
+    assert training_over(replace(job, coarse=False)) == (False, False)
 
 
 def _traced_by(snapshot: Snapshot, method: str) -> bool:
