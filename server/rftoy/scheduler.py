@@ -277,7 +277,7 @@ def pick(training: list[Slot], max_rows: int) -> list[Slot]:
 
 
 def _step(group: list[Slot]) -> None:
-    """One training step for every chunk of a group (one net shape); their losses stay on the device for now."""
+    """One training step for every chunk of a group (one net shape); on a GPU their losses stay there for now."""
     batches = [s.prepared.sampler(s.job.config.batch) for s in group]
     losses = batched_step([s.job.round.trainer for s in group], batches)
     own = losses.tolist() if losses.device.type == "cpu" else losses.unbind(0)  # a GPU's are read at the chunk's end
