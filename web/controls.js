@@ -37,12 +37,10 @@ export function bindControls(state, actions) {
     input.addEventListener("change", () => {
       const numeric = typeof DEFAULT_SETTINGS[key] === "number";
       const value = numeric ? Number(input.value) : input.value;
-      if (numeric && !Number.isFinite(value)) {
-        input.value = String(state.settings[key]);
-      }
+      const refused = numeric && !Number.isFinite(value);
+      if (refused) input.value = String(state.settings[key]);
       input.dataset.synced = input.value; // committed: from now on the settings may overwrite it
-      if (numeric && !Number.isFinite(value)) return;
-      actions.setting(key, value);
+      if (!refused) actions.setting(key, value);
     });
   }
   for (const box of document.querySelectorAll("[data-layer]")) {

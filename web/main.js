@@ -377,7 +377,8 @@ class App {
   showTraceSolver(snapshot) {
     const badge = $("badge-busy");
     badge.hidden = !snapshot.coarse;
-    if (snapshot.coarse) badge.textContent = `busy: ${snapshot.solver.method} × ${snapshot.solver.steps} paths while you drag`;
+    const { method, steps } = snapshot.solver;
+    if (snapshot.coarse) badge.textContent = `busy: ${method} × ${steps} paths while you drag`;
   }
 
   updateBadges() {

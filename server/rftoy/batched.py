@@ -61,19 +61,13 @@ def _padded(rows: list[torch.Tensor], size: int) -> torch.Tensor:
     return out
 
 
-def _parameters(trainer: Trainer) -> list[torch.Tensor]:
-    """The net's parameters in order (W, b of each layer) as its optimizer holds them: no walk of the module tree,
-    which cost about a tenth of a batched step."""
-    return trainer.optimizer.param_groups[0]["params"]
-
-
 def _adam_state(trainer: Trainer) -> list[dict[str, torch.Tensor]]:
     """The optimizer's per-parameter state, created empty (step 0) the way torch's Adam creates it (a fused or
     capturable Adam keeps its step count on the parameter's device)."""
     group = trainer.optimizer.param_groups[0]
     step_device = trainer.device if group.get("fused") or group.get("capturable") else "cpu"
     states = []
-    for p in _parameters(trainer):
+    for p in trainer.model.ordered_parameters:
         state = trainer.optimizer.state[p]
         if not state:
             state["step"] = torch.zeros((), device=step_device)
@@ -107,7 +101,7 @@ def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tens
     All trainers must share `shape_key`. Plain Adam only (no weight decay, amsgrad or maximize), as `Trainer`
     builds it.
     """
-    params = [_parameters(tr) for tr in trainers]
+    params = [tr.model.ordered_parameters for tr in trainers]
     with torch.no_grad():
         stacked = [torch.stack([own[index] for own in params]) for index in range(len(params[0]))]
     for tensor in stacked:
@@ -121,7 +115,8 @@ def batched_step(trainers: Sequence[Trainer], batches: Sequence[tuple[torch.Tens
     return losses.detach()
 
 
-def _adam_update(trainers: Sequence[Trainer], params: list[list[torch.Tensor]], grads: Sequence[torch.Tensor]) -> None:
+def _adam_update(trainers: Sequence[Trainer], params: list[tuple[torch.Tensor, ...]],
+                 grads: Sequence[torch.Tensor]) -> None:
     """Each trainer's own Adam step on its own parameters and state, from its rows of the stacked gradients:
     torch's Adam kernel, once for all the trainers that share a learning rate. (The fused kernel reads its
     tensors as contiguous: a weight's gradient comes back transposed from the forward's W^T.)"""
