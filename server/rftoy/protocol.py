@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 
 from rftoy import data
+from rftoy.bounds import field_bounds, plain_error, points_bound, refuse, setting_bounds
 from rftoy.flow import TimeSampling
 from rftoy.model import Activation
 from rftoy.settings import Settings
@@ -102,9 +103,9 @@ class PresetScene(Strict):
     @field_validator("n")
     @classmethod
     def _n_limit(cls, n: int, info: ValidationInfo) -> int:
-        limit = _limits(info).max_points
-        if n > limit:
-            raise ValueError(f"n = {n} is over the limit of {limit} points")
+        limits = _limits(info)
+        if not limits.min_points <= n <= limits.max_points:
+            raise refuse(points_bound(limits))
         return n
 
 
@@ -177,7 +178,7 @@ class _Patch(Strict):
                                    ("steps", self.steps, limits.max_solver_steps),
                                    ("batch", self.batch, limits.max_points)):
             if value is not None and value > limit:
-                raise ValueError(f"{name} = {value} is over the limit of {limit}")
+                raise refuse(field_bounds(name, Config.model_fields[name], limit))
         return self
 
     def changes(self) -> dict[str, Any]:
@@ -330,8 +331,12 @@ CLIENT_TYPES = ("hello", "edit", "add_pair", "remove_pair", "set_scene", "set_co
                 "select_round", "pause", "resume", "reset", "ping", "ack")
 
 
-def _describe(error: ValidationError, message_type: str) -> str:
-    """The first problem of a validation error as 'path: reason' (path starts at the message type)."""
+def _describe(error: ValidationError, message_type: str, settings: Settings) -> str:
+    """The first problem of a validation error as 'path: reason' (path starts at the message type); a setting
+    out of its range in plain words alone ("learning rate must be above 0 and at most 1")."""
+    plain = plain_error(error.errors(include_url=False)[0], setting_bounds(settings, Config.model_fields))
+    if plain is not None:
+        return plain
     first = error.errors(include_url=False)[0]
     path = [str(p) if isinstance(p, int) else _echo(p)[1:-1] for p in first["loc"][1:]]
     reason = first["msg"].removeprefix("Value error, ")
@@ -356,7 +361,7 @@ def parse_client_message(text: str, settings: Settings) -> Any:
     try:
         message = _client_adapter.validate_python(raw, context={"settings": settings})
     except ValidationError as error:
-        raise ProtocolError("invalid", _describe(error, message_type), message_type, seq) from None
+        raise ProtocolError("invalid", _describe(error, message_type, settings), message_type, seq) from None
     if isinstance(message, Hello) and message.protocol != PROTOCOL_VERSION:
         raise ProtocolError("version", f"protocol version {message.protocol} is not supported; this server speaks "
                             f"version {PROTOCOL_VERSION}", "hello")
@@ -384,7 +389,8 @@ def limits_of(settings: Settings) -> dict[str, Any]:
     names = ("max_points", "max_width", "max_depth", "max_solver_steps", "max_message_bytes", "max_rounds",
              "max_coordinate", "max_messages_per_second", "message_burst", "idle_timeout_s", "snapshot_hz",
              "busy_snapshot_hz", "teacher_steps", "metrics_max_points", "max_trace_work")
-    return {name: getattr(settings, name) for name in names}
+    limits: dict[str, Any] = {name: getattr(settings, name) for name in names}
+    return {**limits, "bounds": setting_bounds(settings, Config.model_fields)}
 
 
 # Binary frames.

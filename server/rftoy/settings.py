@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     shaders_dir: Path = REPO_ROOT / "shaders"
 
     max_points: int = Field(4096, ge=1)
+    min_points: int = Field(2, ge=1, description="fewest points of a preset scene (the page's points setting)")
     max_width: int = Field(256, ge=1)
     max_depth: int = Field(6, ge=1)
     max_solver_steps: int = Field(200, ge=1)
