@@ -28,6 +28,7 @@ from rftoy import data
 from rftoy.chunk import Snapshot
 from rftoy.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
 from rftoy.protocol import (
+    MAX_SCENE_ID_CHARS,
     PROTOCOL_VERSION,
     Ack,
     AddPair,
@@ -38,12 +39,15 @@ from rftoy.protocol import (
     ProtocolError,
     RemovePair,
     SceneBody,
+    clip,
     dumps,
+    echo,
     encode_frame,
     error_message,
     limits_of,
     parse_client_message,
     points_scene,
+    problems,
     validate_patch,
     validate_scene,
 )
@@ -60,6 +64,7 @@ CLOSE_TOO_BIG = 1009
 CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013
 MAX_TRACKED_EDITS = 256
+MAX_HTTP_PROBLEMS = 8
 PLACEHOLDER = ("<!doctype html><title>rftoy</title><p>rftoy server is running; the page (web/index.html) is not "
                "built yet. See <a href='/docs'>/docs</a> for the API.</p>")
 SCENE_BODY_SCHEMA = {
@@ -73,17 +78,21 @@ class Outbox:
     """What one connection still has to send: replies in order, and only the newest metrics and snapshot.
 
     With a snapshot window (hello.snapshot_window), at most that many sent snapshots may be unacknowledged;
-    the next one waits in the slot (and is replaced by newer ones) until the client acks.
+    the next one waits in the slot (and is replaced by newer ones) until the client acks. Replies are kept as
+    their JSON text, bounded in count and in bytes: past either bound the connection is flooded (closed on the
+    client's next message) and further replies are dropped, so a client that does not read costs little memory.
     """
 
-    def __init__(self, max_replies: int, telemetry: Telemetry) -> None:
+    def __init__(self, max_replies: int, max_bytes: int, telemetry: Telemetry) -> None:
         self.telemetry = telemetry
         self.edits_at: deque[tuple[int, float]] = deque(maxlen=MAX_TRACKED_EDITS)
         self.errors = 0
-        self.replies: deque[dict[str, Any]] = deque()
+        self.replies: deque[str] = deque()
+        self.unsent_bytes = 0
         self.metrics: dict[str, Any] | None = None
         self.snapshot: Snapshot | None = None
         self.max_replies = max_replies
+        self.max_bytes = max_bytes
         self.ready = asyncio.Event()
         self.closing: tuple[int, str] | None = None
         self.window: int | None = None
@@ -91,8 +100,13 @@ class Outbox:
         self.acked_seq = 0
 
     @property
-    def overflowing(self) -> bool:
-        return len(self.replies) > self.max_replies
+    def overflowing(self) -> str | None:
+        """Why the unsent replies are over their bound (the close reason), or None."""
+        if len(self.replies) > self.max_replies:
+            return f"flood: more than {self.max_replies} replies left unread"
+        if self.unsent_bytes > self.max_bytes:
+            return f"flood: more than {self.max_bytes} bytes of replies left unread"
+        return None
 
     def note_edit(self, seq: int) -> None:
         """An edit arrived: the first snapshot that applies it gives its drag → update latency."""
@@ -108,8 +122,10 @@ class Outbox:
             self.errors += 1
         if message["type"] == "metrics":
             self.metrics = message
-        else:
-            self.replies.append(message)
+        elif self.overflowing is None:
+            text = dumps(message)
+            self.replies.append(text)
+            self.unsent_bytes += len(text)
         self.ready.set()
 
     def offer(self, snapshot: Snapshot) -> None:
@@ -136,7 +152,9 @@ class Outbox:
             await self.ready.wait()
             self.ready.clear()
             while self.replies:
-                await websocket.send_text(dumps(self.replies.popleft()))
+                text = self.replies.popleft()
+                self.unsent_bytes -= len(text)
+                await websocket.send_text(text)
             if self.metrics is not None:
                 metrics, self.metrics = self.metrics, None
                 await websocket.send_text(dumps(metrics))
@@ -178,7 +196,7 @@ class Hub:
         settings = self.settings
         origin = websocket.headers.get("origin")
         if not origin_allowed(origin, websocket.headers.get("host"), settings.allowed_origins):
-            return ProtocolError("origin", f"pages from {origin} may not connect to this server"), CLOSE_POLICY
+            return ProtocolError("origin", f"pages from {echo(origin)} may not connect to this server"), CLOSE_POLICY
         if self.connections >= settings.max_sessions:
             return ProtocolError("server_full", f"the server already runs {settings.max_sessions} sessions; "
                                  "try again later"), CLOSE_TRY_LATER
@@ -187,11 +205,11 @@ class Hub:
                                  "sessions open; close a tab and try again"), CLOSE_TRY_LATER
         return None
 
-    def open_session(self, hello: Hello, outbox: Outbox) -> Session:
+    async def open_session(self, hello: Hello, outbox: Outbox) -> Session:
         config = Config()
         scene = hello.scene
         if hello.scene_id is not None:
-            saved = self.store.load(hello.scene_id)
+            saved = await asyncio.to_thread(self.store.load, hello.scene_id)
             if saved is None:
                 raise ProtocolError("not_found", f"no saved scene with id {hello.scene_id!r}", "hello")
             try:
@@ -199,7 +217,7 @@ class Hub:
                 config = validate_patch(saved["config"], self.settings).apply(config)
             except ValidationError as error:
                 raise ProtocolError("invalid", f"saved scene {hello.scene_id!r} exceeds this server's limits: "
-                                    f"{error.errors(include_url=False)[0]['msg']}", "hello") from None
+                                    f"{problems(error)[0]['msg']}", "hello") from None
         if scene is None:
             scene = validate_scene({"kind": "preset", "n": min(256, self.settings.max_points)}, self.settings)
         if hello.config is not None:
@@ -238,7 +256,7 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
         return
     hub.connections += 1
     hub.clients.add(client)
-    outbox = Outbox(settings.max_unread_replies, hub.telemetry)
+    outbox = Outbox(settings.max_unread_replies, settings.max_unread_bytes, hub.telemetry)
     sender = asyncio.create_task(outbox.pump(websocket))
     limit = RateLimit(settings.max_messages_per_second, settings.message_burst)
     session: Session | None = None
@@ -264,7 +282,10 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
             try:
                 if text is None:
                     raise ProtocolError("binary", "binary frames are not accepted; send JSON text messages")
-                message = parse_client_message(text, settings)
+                if len(text) > settings.parse_on_loop_chars:  # a large scene: parsed in a thread, the loop stays free
+                    message = await asyncio.to_thread(parse_client_message, text, settings)
+                else:
+                    message = parse_client_message(text, settings)
                 opening = session is None
                 session = await _dispatch(message, session, hub, outbox)
                 if opening and session is not None:
@@ -277,6 +298,13 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
                 outbox.send(error_message(error))
     except WebSocketDisconnect:
         pass
+    except Exception as error:  # a bug or a failing store: the client is told, the log holds one line, no traceback
+        ended = "server error"
+        log_event("connection_error", client=client, error=clip(repr(error)))
+        outbox.send(error_message(ProtocolError("internal", "the server failed on this message; reconnect to "
+                                                "start again")))
+        outbox.close_after_sending(CLOSE_INTERNAL, "server error")
+        await asyncio.wait([sender], timeout=5)
     finally:
         if session is not None:
             await session.close()
@@ -316,9 +344,8 @@ def _close_reason(frame: dict[str, Any], limit: RateLimit, outbox: Outbox,
     if not limit.take():
         return CLOSE_POLICY, (f"flood: more than {settings.message_burst} messages at once or "
                               f"{settings.max_messages_per_second} per second")
-    if outbox.overflowing:
-        return CLOSE_POLICY, f"flood: more than {settings.max_unread_replies} replies left unread"
-    return None
+    flooded = outbox.overflowing
+    return None if flooded is None else (CLOSE_POLICY, flooded)
 
 
 async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Outbox) -> Session | None:
@@ -327,7 +354,7 @@ async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Out
     elif isinstance(message, Hello):
         if session is not None:
             raise ProtocolError("state", "this connection already said hello", "hello")
-        session = hub.open_session(message, outbox)
+        session = await hub.open_session(message, outbox)
         outbox.window = message.snapshot_window
         outbox.send(ready_message(session, hub.settings))
         session.start()
@@ -418,22 +445,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = hub
     app.add_middleware(SubPath, root_path=settings.root_path)
 
-    @app.get("/api/health")
+    @app.api_route("/api/health", methods=["GET", "HEAD"])
     def health() -> dict[str, Any]:
         return {"status": "ok", "device": str(hub.device), "torch": torch.__version__, "sessions": len(hub.sessions),
                 "max_sessions": settings.max_sessions, "protocol": PROTOCOL_VERSION}
 
-    @app.get("/api/metrics")
+    @app.api_route("/api/metrics", methods=["GET", "HEAD"])
     async def server_metrics() -> dict[str, Any]:
         """Live sessions, snapshots and training steps per second, and the server-side drag → update latency.
 
-        Async on purpose: the counters are only touched on the event loop."""
-        found = hub.telemetry.summary(len(hub.sessions), hub.connections) | {"saved_scenes": hub.store.count()}
+        Async on purpose: the counters are only touched on the event loop (the store is asked in a thread)."""
+        saved = await asyncio.to_thread(hub.store.count)
+        found = hub.telemetry.summary(len(hub.sessions), hub.connections) | {"saved_scenes": saved}
         if hub.batched is not None:
             found["batched_trainer"] = asdict(hub.batched.stats())
         return found
 
-    @app.get("/api/presets")
+    @app.api_route("/api/presets", methods=["GET", "HEAD"])
     def presets() -> dict[str, list[str]]:
         return {"presets": list(data.PRESETS)}
 
@@ -452,29 +480,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scene = validate_scene(raw.scene, settings)
             config = validate_patch(raw.config or {}, settings).apply(Config())
         except ValidationError as error:
-            problems = [{"loc": list(e["loc"]), "msg": e["msg"].removeprefix("Value error, ")}
-                        for e in error.errors(include_url=False)]
-            raise HTTPException(422, problems) from None
+            raise HTTPException(422, problems(error)[:MAX_HTTP_PROBLEMS]) from None
         x0, x1, source, target = materialize(scene)
         text = hub.store.encode({"scene": points_scene(x0.tolist(), x1.tolist(), source, target),
                                  "config": config.model_dump()})
         if len(text) > settings.max_scene_bytes:
             raise HTTPException(413, f"the scene takes {len(text)} bytes as saved points, over the limit of "
                                 f"{settings.max_scene_bytes}; use fewer points")
-        return {"id": hub.store.save(text)}
+        return {"id": await asyncio.to_thread(hub.store.save, text)}
 
-    @app.get("/api/scenes/{scene_id}")
-    def load_scene(scene_id: str) -> dict[str, Any]:
-        saved = hub.store.load(scene_id)
+    @app.api_route("/api/scenes/{scene_id}", methods=["GET", "HEAD"])
+    async def load_scene(scene_id: str) -> dict[str, Any]:
+        saved = await asyncio.to_thread(hub.store.load, scene_id) if len(scene_id) <= MAX_SCENE_ID_CHARS else None
         if saved is None:
-            raise HTTPException(404, f"no saved scene with id {scene_id!r}")
+            raise HTTPException(404, f"no saved scene with id {echo(scene_id)}")
         return saved
 
     @app.websocket("/ws")
     async def live(websocket: WebSocket) -> None:
         await serve_socket(websocket, hub)
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def index() -> Any:
         page = settings.web_dir / "index.html"
         return FileResponse(page) if page.is_file() else HTMLResponse(PLACEHOLDER)

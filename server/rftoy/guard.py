@@ -90,11 +90,15 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
     """May a page from `origin` open the websocket of a server reached as `host` (the Host header)?
 
     Allowed: no Origin (not a browser), an origin in `allowed` (or `*` there), a loopback page, or a page
-    from the same host and port as the websocket itself.
+    from the same host and port as the websocket itself. `null` (a sandboxed frame, a local file) and malformed
+    origins are refused unless listed in `allowed` as they are.
     """
     if origin is None or "*" in allowed or origin.rstrip("/") in allowed:
         return True
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # e.g. http://[::1 (an unclosed IPv6 bracket)
+        return False
     if parts.hostname is None or parts.scheme not in DEFAULT_PORTS:
         return False
     if parts.hostname.lower() in LOOPBACK_HOSTS:

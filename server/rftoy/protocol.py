@@ -19,6 +19,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictFloat,
+    StrictInt,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
@@ -39,13 +41,43 @@ PROTOCOL_VERSION = 1
 SEED_LIMIT = 2**31
 MAX_NONCE_CHARS = 64
 MAX_ECHO_CHARS = 40
+MAX_REASON_CHARS = 400
+MAX_SCENE_ID_CHARS = 64
+MAX_SEQ = 2**53 - 1  # the largest integer a JavaScript number holds exactly
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = MAX_ECHO_CHARS
 
+# JSON numbers only: no booleans for integers, no strings for numbers (an integer is a fine float).
+Integer = StrictInt
+Number = StrictFloat
+Seq = Annotated[StrictInt, Field(ge=0, le=MAX_SEQ)]
 
-def _echo(value: Any) -> str:
+
+def echo(value: Any) -> str:
     """A client value quoted in an error, shortened: replies must stay small however big the input."""
     return _repr.repr(value)
+
+
+def clip(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """A reason cut to `limit` characters, the last one an ellipsis when cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def problems(error: ValidationError) -> list[dict[str, Any]]:
+    """A validation error's problems as {"loc", "msg"}, every quoted client value cut to about 40 characters.
+
+    pydantic quotes some inputs in its messages (a discriminator's tag, for one); each long string of an error's
+    context is replaced by its shortened form, and the loc's keys (client keys, for unknown fields) are shortened.
+    """
+    found = []
+    for item in error.errors(include_url=False):
+        msg = item["msg"].removeprefix("Value error, ")
+        for value in (item.get("ctx") or {}).values():
+            if isinstance(value, str) and len(value) > MAX_ECHO_CHARS:
+                msg = msg.replace(value, echo(value)[1:-1])
+        loc = [p if isinstance(p, int) else echo(p)[1:-1] for p in item["loc"]]
+        found.append({"loc": loc, "msg": clip(msg)})
+    return found
 
 
 class ProtocolError(Exception):
@@ -75,7 +107,7 @@ def _check_point(point: tuple[float, float], limit: float) -> None:
 
 def _check_preset(name: str | None) -> str | None:
     if name is not None and name not in data.PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(data.PRESETS)}")
+        raise ValueError(f"unknown preset {echo(name)}; choose one of {', '.join(data.PRESETS)}")
     return name
 
 
@@ -83,7 +115,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Point = tuple[float, float]
+Point = tuple[Number, Number]
 
 
 class PresetScene(Strict):
@@ -92,8 +124,8 @@ class PresetScene(Strict):
     kind: Literal["preset"] = "preset"
     source: str = "gaussian"
     target: str = "moons"
-    n: int = Field(256, ge=1)
-    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
+    n: Integer = Field(256, ge=1)
+    seed: Integer = Field(0, ge=0, lt=SEED_LIMIT)
 
     @field_validator("source", "target")
     @classmethod
@@ -123,6 +155,15 @@ class PointsScene(Strict):
     def _known(cls, name: str | None) -> str | None:
         return _check_preset(name)
 
+    @field_validator("x0", "x1", mode="before")
+    @classmethod
+    def _count_first(cls, points: Any, info: ValidationInfo) -> Any:
+        """The count is checked before any point is: a huge cloud is refused without validating its points."""
+        limit = _limits(info).max_points
+        if isinstance(points, list) and len(points) > limit:
+            raise ValueError(f"{len(points)} points; a cloud holds 1 to {limit}")
+        return points
+
     @field_validator("x0", "x1")
     @classmethod
     def _points(cls, points: list[Point], info: ValidationInfo) -> list[Point]:
@@ -151,17 +192,17 @@ def points_scene(x0: list[Point], x1: list[Point], source: str | None, target: s
 class Config(Strict):
     """Everything the user can set in a live session (docs/protocol.md, 'Config')."""
 
-    width: int = Field(64, ge=1)
-    depth: int = Field(3, ge=1)
+    width: Integer = Field(64, ge=1)
+    depth: Integer = Field(3, ge=1)
     activation: Activation = "silu"
-    seed: int = Field(0, ge=0, lt=SEED_LIMIT)
-    lr: float = Field(0.005, gt=0, le=1)
-    batch: int = Field(256, ge=1)
+    seed: Integer = Field(0, ge=0, lt=SEED_LIMIT)
+    lr: Number = Field(0.005, gt=0, le=1)
+    batch: Integer = Field(256, ge=1)
     time_sampling: TimeSampling = "uniform"
-    warp_s: float = Field(1.0, ge=0, le=1.5)
+    warp_s: Number = Field(1.0, ge=0, le=1.5)
     mode: Literal["pairs", "online"] = "pairs"
     solver: Method = "midpoint"
-    steps: int = Field(12, ge=1)
+    steps: Integer = Field(12, ge=1)
 
 
 NET_FIELDS = frozenset({"width", "depth", "activation", "seed"})
@@ -210,11 +251,11 @@ class SceneBody(Strict):
 
 class Hello(Strict):
     type: Literal["hello"]
-    protocol: int
+    protocol: Integer
     scene: Scene | None = None
-    scene_id: str | None = Field(None, min_length=1, max_length=64)
+    scene_id: str | None = Field(None, min_length=1, max_length=MAX_SCENE_ID_CHARS)
     config: ConfigPatch | None = None
-    snapshot_window: int | None = Field(None, ge=1, le=16)
+    snapshot_window: Integer | None = Field(None, ge=1, le=16)
 
     @model_validator(mode="after")
     def _one_scene(self) -> Hello:
@@ -225,9 +266,9 @@ class Hello(Strict):
 
 class Move(Strict):
     cloud: Literal["x0", "x1"]
-    index: int = Field(ge=0)
-    x: float
-    y: float
+    index: Integer = Field(ge=0)
+    x: Number
+    y: Number
 
     @model_validator(mode="after")
     def _finite(self, info: ValidationInfo) -> Move:
@@ -237,14 +278,15 @@ class Move(Strict):
 
 class Edit(Strict):
     type: Literal["edit"]
-    seq: int = Field(ge=0)
+    seq: Seq
     moves: list[Move] = Field(min_length=1)
 
-    @field_validator("moves")
+    @field_validator("moves", mode="before")
     @classmethod
-    def _few_enough(cls, moves: list[Move], info: ValidationInfo) -> list[Move]:
+    def _few_enough(cls, moves: Any, info: ValidationInfo) -> Any:
+        """Checked before any move is validated, so a huge edit costs no per-move work."""
         limit = 2 * _limits(info).max_points
-        if len(moves) > limit:
+        if isinstance(moves, list) and len(moves) > limit:
             raise ValueError(f"{len(moves)} moves; at most {limit} per edit")
         return moves
 
@@ -253,10 +295,10 @@ class AddPair(Strict):
     """A new pair (x0, x1), inserted at `index` (shifting the later pairs up), or appended when it is absent."""
 
     type: Literal["add_pair"]
-    seq: int = Field(ge=0)
+    seq: Seq
     x0: Point
     x1: Point
-    index: int | None = Field(None, ge=0)
+    index: Integer | None = Field(None, ge=0)
 
     @field_validator("x0", "x1")
     @classmethod
@@ -267,8 +309,8 @@ class AddPair(Strict):
 
 class RemovePair(Strict):
     type: Literal["remove_pair"]
-    seq: int = Field(ge=0)
-    index: int = Field(ge=0)
+    seq: Seq
+    index: Integer = Field(ge=0)
 
 
 class SetScene(Strict):
@@ -291,7 +333,7 @@ class Distill(Strict):
 
 class SelectRound(Strict):
     type: Literal["select_round"]
-    round: int = Field(ge=0)
+    round: Integer = Field(ge=0)
 
 
 class Pause(Strict):
@@ -310,15 +352,15 @@ class Ping(Strict):
     """Echoed in the pong; short, so that unread replies stay small."""
 
     type: Literal["ping"]
-    nonce: Annotated[str, Field(max_length=MAX_NONCE_CHARS)] | Annotated[int, Field(ge=-2**53, le=2**53)] | None \
-        = None
+    nonce: Annotated[str, Field(max_length=MAX_NONCE_CHARS)] | Annotated[StrictInt, Field(ge=-MAX_SEQ, le=MAX_SEQ)] \
+        | None = None
 
 
 class Ack(Strict):
     """The client has drawn snapshot `seq` (flow control, when hello asked for a snapshot_window)."""
 
     type: Literal["ack"]
-    seq: int = Field(ge=1)
+    seq: Annotated[StrictInt, Field(ge=1, le=MAX_SEQ)]
 
 
 ClientMessage = Annotated[
@@ -337,10 +379,8 @@ def _describe(error: ValidationError, message_type: str, settings: Settings) -> 
     plain = plain_error(error.errors(include_url=False)[0], setting_bounds(settings, Config.model_fields))
     if plain is not None:
         return plain
-    first = error.errors(include_url=False)[0]
-    path = [str(p) if isinstance(p, int) else _echo(p)[1:-1] for p in first["loc"][1:]]
-    reason = first["msg"].removeprefix("Value error, ")
-    return f"{'.'.join([message_type, *path])}: {reason}"
+    first = problems(error)[0]
+    return f"{'.'.join([message_type, *map(str, first['loc'][1:])])}: {first['msg']}"
 
 
 def parse_client_message(text: str, settings: Settings) -> Any:
@@ -354,9 +394,9 @@ def parse_client_message(text: str, settings: Settings) -> Any:
     if not isinstance(raw, dict):
         raise ProtocolError("bad_json", "a message must be a JSON object")
     message_type = raw.get("type")
-    seq = raw.get("seq") if isinstance(raw.get("seq"), int) and abs(raw["seq"]) < 2**63 else None
+    seq = raw.get("seq") if type(raw.get("seq")) is int and 0 <= raw["seq"] <= MAX_SEQ else None
     if message_type not in CLIENT_TYPES:
-        raise ProtocolError("unknown_type", f"unknown message type {_echo(message_type)}; expected one of "
+        raise ProtocolError("unknown_type", f"unknown message type {echo(message_type)}; expected one of "
                             f"{', '.join(CLIENT_TYPES)}", seq=seq)
     try:
         message = _client_adapter.validate_python(raw, context={"settings": settings})

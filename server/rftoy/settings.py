@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     hello_timeout_s: float = Field(30.0, gt=0, description="a connection that sends no hello is closed after this")
     max_unread_replies: int = Field(64, ge=1, description="replies of any kind (errors, pongs, configs, …) queued "
                                     "unsent before a close (flood)")
+    max_unread_bytes: int = Field(1 << 20, ge=1024, description="bytes of replies (JSON text; snapshots and "
+                                  "metrics keep only their newest) queued unsent before a close (flood)")
+    parse_on_loop_chars: int = Field(16 * 1024, ge=0, description="messages longer than this are parsed and "
+                                     "validated in a thread, so a large scene does not hold up other sessions")
     teacher_steps: int = Field(8, ge=1, description="rk4 steps that trace a teacher's endpoints for reflow")
     max_trace_work: float = Field(4e9, gt=0, description="multiply-adds of one trace of every scene point (points x "
                                   "net evaluations x weights), which bounds a snapshot's or reflow's cost")
