@@ -10,7 +10,7 @@ import gc
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import asdict
@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rftoy import data
 from rftoy.chunk import Snapshot
 from rftoy.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
+from rftoy.http_guard import gate_of, guarded_protocol
 from rftoy.protocol import (
     MAX_SCENE_ID_CHARS,
     PROTOCOL_VERSION,
@@ -65,6 +66,8 @@ CLOSE_INTERNAL = 1011
 CLOSE_TRY_LATER = 1013
 MAX_TRACKED_EDITS = 256
 MAX_HTTP_PROBLEMS = 8
+Endpoint = Callable[..., Any]
+WS_MAX_QUEUE = 4  # received messages uvicorn holds per connection before it stops reading (each up to 1 MiB)
 PLACEHOLDER = ("<!doctype html><title>rftoy</title><p>rftoy server is running; the page (web/index.html) is not "
                "built yet. See <a href='/docs'>/docs</a> for the API.</p>")
 SCENE_BODY_SCHEMA = {
@@ -424,6 +427,17 @@ async def _redirect(send: Send, location: str, query: bytes) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
+def get_and_head(app: FastAPI, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """Route GET and HEAD (headers only, left out of the OpenAPI schema) to one endpoint."""
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        app.add_api_route(path, endpoint, methods=["GET"], **options)
+        app.add_api_route(path, endpoint, methods=["HEAD"], include_in_schema=False)
+        return endpoint
+
+    return register
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app on `settings` (the environment's by default)."""
     settings = settings or get_settings()
@@ -445,12 +459,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.hub = hub
     app.add_middleware(SubPath, root_path=settings.root_path)
 
-    @app.api_route("/api/health", methods=["GET", "HEAD"])
+    @get_and_head(app, "/api/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "device": str(hub.device), "torch": torch.__version__, "sessions": len(hub.sessions),
                 "max_sessions": settings.max_sessions, "protocol": PROTOCOL_VERSION}
 
-    @app.api_route("/api/metrics", methods=["GET", "HEAD"])
+    @get_and_head(app, "/api/metrics")
     async def server_metrics() -> dict[str, Any]:
         """Live sessions, snapshots and training steps per second, and the server-side drag → update latency.
 
@@ -461,7 +475,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             found["batched_trainer"] = asdict(hub.batched.stats())
         return found
 
-    @app.api_route("/api/presets", methods=["GET", "HEAD"])
+    @get_and_head(app, "/api/presets")
     def presets() -> dict[str, list[str]]:
         return {"presets": list(data.PRESETS)}
 
@@ -489,7 +503,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                 f"{settings.max_scene_bytes}; use fewer points")
         return {"id": await asyncio.to_thread(hub.store.save, text)}
 
-    @app.api_route("/api/scenes/{scene_id}", methods=["GET", "HEAD"])
+    @get_and_head(app, "/api/scenes/{scene_id}")
     async def load_scene(scene_id: str) -> dict[str, Any]:
         saved = await asyncio.to_thread(hub.store.load, scene_id) if len(scene_id) <= MAX_SCENE_ID_CHARS else None
         if saved is None:
@@ -500,7 +514,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def live(websocket: WebSocket) -> None:
         await serve_socket(websocket, hub)
 
-    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    @get_and_head(app, "/", include_in_schema=False)
     def index() -> Any:
         page = settings.web_dir / "index.html"
         return FileResponse(page) if page.is_file() else HTMLResponse(PLACEHOLDER)
@@ -513,10 +527,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") -> uvicorn.Config:
-    """uvicorn on the settings: the websocket frame limit, no per-message compression (floats), proxy headers."""
+    """uvicorn on the settings: the websocket frame limit, no per-message compression (floats), proxy headers,
+    and the HTTP guards of rftoy.http_guard (header size and deadline, connections per address)."""
+    gate = gate_of(settings)
+    app.state.gate = gate
     return uvicorn.Config(app, host=settings.host, port=settings.port, ws_max_size=settings.max_message_bytes,
                           ws_per_message_deflate=False, log_level=log_level, proxy_headers=settings.proxy_headers,
-                          forwarded_allow_ips=settings.forwarded_allow_ips)
+                          forwarded_allow_ips=settings.forwarded_allow_ips, http=guarded_protocol(gate),
+                          ws_max_queue=WS_MAX_QUEUE)
 
 
 def run_server(**overrides: Any) -> None:

@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     proxy_headers: bool = Field(True, description="trust X-Forwarded-For/-Proto from forwarded_allow_ips")
     forwarded_allow_ips: str = Field("127.0.0.1", description="proxy addresses whose forwarded headers are "
                                      "trusted (comma-separated, or '*')")
+    max_header_bytes: int = Field(32 * 1024, ge=1024, description="HTTP request line and headers, in bytes; "
+                                  "bigger ones get 431 and a close")
+    header_timeout_s: float = Field(10.0, gt=0, description="an HTTP request's headers must arrive within this "
+                                    "many seconds of the connection opening (or of the request's first byte)")
+    max_http_connections: int = Field(4096, ge=1, description="open HTTP connections in all (websockets not "
+                                      "counted); the next one gets 503 and a close")
+    max_http_connections_per_client: int = Field(64, ge=1, description="open HTTP connections per peer address "
+                                                 "(trusted proxies exempt); the next one gets 503 and a close")
     max_scene_bytes: int = Field(512 * 1024, ge=1024, description="size of one saved scene as stored JSON")
     max_saved_scenes: int = Field(10_000, ge=1, description="saved scenes kept; the oldest are pruned beyond it")
     saved_scene_days: float = Field(180.0, ge=0, description="saved scenes expire after this many days; 0 never")
