@@ -19,7 +19,7 @@ from typing import Any
 import torch
 import uvicorn
 from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -55,7 +55,7 @@ from rftoy.protocol import (
 from rftoy.scheduler import BatchedTrainer
 from rftoy.session import Session, materialize
 from rftoy.settings import Settings, get_settings, resolve_device
-from rftoy.store import SceneStore
+from rftoy.store import SceneStore, StoreUnavailable
 from rftoy.telemetry import Telemetry, log_event, show_events
 from rftoy.threads import inherit_torch_threads, start_metrics_thread
 
@@ -212,7 +212,11 @@ class Hub:
         config = Config()
         scene = hello.scene
         if hello.scene_id is not None:
-            saved = await asyncio.to_thread(self.store.load, hello.scene_id)
+            try:
+                saved = await asyncio.to_thread(self.store.load, hello.scene_id)
+            except StoreUnavailable:
+                raise ProtocolError("unavailable", "saved scenes cannot be read just now; try again shortly",
+                                    "hello") from None
             if saved is None:
                 raise ProtocolError("not_found", f"no saved scene with id {hello.scene_id!r}", "hello")
             try:
@@ -458,6 +462,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Rectified Flow playground. The live protocol at /ws is described in docs/protocol.md.")
     app.state.hub = hub
     app.add_middleware(SubPath, root_path=settings.root_path)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, error: StoreUnavailable) -> JSONResponse:
+        log_event("store_unavailable", error=str(error))
+        return JSONResponse({"detail": "saved scenes are unavailable just now; try again shortly"}, 503,
+                            {"Retry-After": "5"})
 
     @get_and_head(app, "/api/health")
     def health() -> dict[str, Any]:

@@ -44,17 +44,24 @@ class RateLimit:
 
 
 class ClientBuckets:
-    """One token bucket per client address; buckets that refilled completely are forgotten when many pile up."""
+    """One token bucket per client address. Buckets that refilled completely (idle clients) are forgotten at
+    least once per refill time, and whenever many pile up, so many distinct addresses cannot grow the map."""
 
     def __init__(self, rate: float, burst: float) -> None:
         self.rate = rate
         self.burst = burst
         self.buckets: dict[str, RateLimit] = {}
+        self.refill_s = burst / rate
+        self.pruned_at = time.monotonic()
+
+    def _prune(self) -> None:
+        self.buckets = {k: b for k, b in self.buckets.items() if not b.full}
+        self.pruned_at = time.monotonic()
 
     def take(self, client: str) -> float | None:
         """None when allowed, else the seconds to wait."""
-        if len(self.buckets) >= MAX_TRACKED_CLIENTS:
-            self.buckets = {k: b for k, b in self.buckets.items() if not b.full}
+        if len(self.buckets) >= MAX_TRACKED_CLIENTS or time.monotonic() - self.pruned_at > self.refill_s:
+            self._prune()
         bucket = self.buckets.setdefault(client, RateLimit(self.rate, self.burst))
         return None if bucket.take() else bucket.wait_s()
 

@@ -14,10 +14,10 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 SCHEMA = (
@@ -29,6 +29,11 @@ QUERY_PASSWORD = re.compile(r"(\bpassword=)[^&]*", re.IGNORECASE)
 SQLITE_PREFIX = "sqlite:///"
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 WRITE_LOCK_KEY = 0x7266746F79  # "rftoy"
+T = TypeVar("T")
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not be reached, even on a fresh connection."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class Backend:
     prune_beyond_count: str
     transaction: Callable[[], AbstractContextManager[Any]]
     write_lock: str | None = None
+    lost: tuple[type[Exception], ...] = ()  # errors that mean the connection is gone (reopen and retry once)
 
     def sql(self, query: str) -> str:
         return query.replace("?", self.placeholder)
@@ -72,7 +78,8 @@ def postgres_backend(url: str) -> Backend:
         connection=connection, placeholder="%s", transaction=connection.transaction,
         prune_beyond_count="DELETE FROM scenes WHERE id IN "
                            "(SELECT id FROM scenes ORDER BY created DESC, id DESC OFFSET ?)",
-        write_lock=f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        write_lock=f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})",
+        lost=(psycopg.OperationalError, psycopg.InterfaceError))
 
 
 def open_backend(database: str | Path) -> Backend:
@@ -112,20 +119,20 @@ class SceneStore:
 
     At most `max_scenes` are kept (each save prunes the oldest beyond it); with `max_age_s`, older ones expire:
     they are pruned on open and on save, and never loaded. `database` is a path or URL (see `open_backend`).
-    The store holds one connection, used by one thread at a time under its lock; it does not reconnect.
+    The store holds one connection, used by one thread at a time under its lock (the app calls it from worker
+    threads, never on the event loop). A connection found lost (a database restart, a dropped link) is reopened
+    and the call tried once more; when the database cannot be reached, the call raises StoreUnavailable.
     """
 
     def __init__(self, database: str | Path, max_scenes: int | None = None, max_age_s: float | None = None) -> None:
         self.database = redact_password(database)
         self.max_scenes = max_scenes
         self.max_age_s = max_age_s
+        self._url = database
         self._lock = threading.Lock()
         self._backend = open_backend(database)
         self._db = self._backend.connection
-        with self._writing():
-            for statement in SCHEMA:
-                self._db.execute(statement)
-            self._prune()
+        self._call(self._create, writing=True)
 
     def __repr__(self) -> str:
         return f"SceneStore({self.database!r})"
@@ -139,31 +146,69 @@ class SceneStore:
         text = body if isinstance(body, str) else self.encode(body)
         insert = self._backend.sql("INSERT INTO scenes (id, created, body) VALUES (?, ?, ?) "
                                    "ON CONFLICT (id) DO NOTHING")
-        with self._writing():
+
+        def work() -> str:
             while True:
                 scene_id = secrets.token_urlsafe(8)
                 if self._db.execute(insert, (scene_id, time.time(), text)).rowcount == 1:
                     break
             self._prune()
-        return scene_id
+            return scene_id
+
+        return self._call(work, writing=True)
 
     def load(self, scene_id: str) -> dict[str, Any] | None:
         """The saved body with its id and creation time, or None (also when it has expired)."""
-        with self._lock:
-            row = self._db.execute(self._backend.sql("SELECT created, body FROM scenes WHERE id = ? AND created >= ?"),
-                                   (scene_id, self._oldest_allowed())).fetchone()
+        query = self._backend.sql("SELECT created, body FROM scenes WHERE id = ? AND created >= ?")
+        row = self._call(lambda: self._db.execute(query, (scene_id, self._oldest_allowed())).fetchone())
         if row is None:
             return None
         return {"id": scene_id, "created": row[0], **json.loads(row[1])}
 
     def count(self) -> int:
-        with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM scenes").fetchone()[0]
+        return self._call(lambda: self._db.execute("SELECT COUNT(*) FROM scenes").fetchone()[0])
+
+    def _create(self) -> None:
+        for statement in SCHEMA:
+            self._db.execute(statement)
+        self._prune()
+
+    def _call(self, work: Callable[[], T], writing: bool = False) -> T:
+        """Run `work` under the lock (in a transaction with the write lock when writing); on a lost connection,
+        reopen it and run `work` once more."""
+        for attempt in range(2):
+            with self._lock:
+                try:
+                    if self._db is None:
+                        self._reopen()
+                    if not writing:
+                        return work()
+                    with self._writing():
+                        return work()
+                except self._backend.lost as error:
+                    self._drop()
+                    if attempt:
+                        raise StoreUnavailable(f"the scene store {self.database} cannot be reached: "
+                                               f"{type(error).__name__}") from None
+        raise AssertionError("unreachable")
+
+    def _reopen(self) -> None:
+        try:
+            self._backend = open_backend(self._url)
+        except self._backend.lost as error:
+            raise StoreUnavailable(f"the scene store {self.database} cannot be reached: "
+                                   f"{type(error).__name__}") from None
+        self._db = self._backend.connection
+
+    def _drop(self) -> None:
+        with suppress(Exception):  # the connection is already broken; closing it only frees what is left
+            self._db.close()
+        self._db = None
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """The lock and a transaction that takes the backend's write lock first."""
-        with self._lock, self._backend.transaction():
+        """A transaction that takes the backend's write lock first (called with the lock held)."""
+        with self._backend.transaction():
             if self._backend.write_lock:
                 self._db.execute(self._backend.write_lock)
             yield
@@ -179,4 +224,5 @@ class SceneStore:
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()

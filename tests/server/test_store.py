@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -44,9 +45,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Cluster:
+    """A throwaway PostgreSQL server: the URL of its test database, and a restart (every connection is lost)."""
+
+    url: str
+    pg_ctl: Callable[..., None]
+    options: str
+
+    def restart(self) -> None:
+        self.pg_ctl("-m", "immediate", "restart")
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "immediate", "stop")
+
+    def start(self) -> None:
+        self.pg_ctl("-o", self.options, "start")
+
+
 @pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    """The URL of a database on a PostgreSQL server of its own (127.0.0.1, a free port), removed at the end."""
+def postgres_server() -> Iterator[Cluster]:
+    """A database on a PostgreSQL server of its own (127.0.0.1, a free port), removed at the end."""
     bin_dirs = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
     if not bin_dirs or not os.path.exists(f"{bin_dirs[-1]}/initdb"):
         missing("PostgreSQL server binaries (initdb, pg_ctl) not found under /usr/lib/postgresql/*/bin: "
@@ -68,8 +87,9 @@ def postgres_server() -> Iterator[str]:
     try:
         pg(f"{bin_dir}/initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8",
            "--locale=C", "--no-sync", "--no-instructions")
-        pg(f"{bin_dir}/pg_ctl", "-D", str(root / "data"), "-l", str(root / "server.log"), "-w", "-o",
-           f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -F", "start")
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -F"
+        pg(f"{bin_dir}/pg_ctl", "-D", str(root / "data"), "-l", str(root / "server.log"), "-w", "-o", options,
+           "start")
     except subprocess.CalledProcessError as error:
         log = root / "server.log"
         shutil.rmtree(root, ignore_errors=True)
@@ -78,19 +98,21 @@ def postgres_server() -> Iterator[str]:
     try:
         with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as admin:
             admin.execute("CREATE DATABASE rftoy_test")
-        yield f"postgresql://postgres:unused-secret@127.0.0.1:{port}/rftoy_test"
+        pg_ctl = [f"{bin_dir}/pg_ctl", "-D", str(root / "data"), "-l", str(root / "server.log"), "-w"]
+        yield Cluster(f"postgresql://postgres:unused-secret@127.0.0.1:{port}/rftoy_test",
+                      lambda *args: pg(*pg_ctl, *args), options)
     finally:
         pg(f"{bin_dir}/pg_ctl", "-D", str(root / "data"), "-m", "immediate", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
-def postgres_url(postgres_server: str) -> Iterator[str]:
+def postgres_url(postgres_server: Cluster) -> Iterator[str]:
     """The PostgreSQL database, emptied after each test."""
     import psycopg
 
-    yield postgres_server
-    with psycopg.connect(postgres_server, autocommit=True) as connection:
+    yield postgres_server.url
+    with psycopg.connect(postgres_server.url, autocommit=True) as connection:
         connection.execute("DROP TABLE IF EXISTS scenes")
 
 
@@ -204,6 +226,32 @@ def test_two_app_replicas_share_saved_scenes(postgres_url: str, tmp_path: Path) 
         saved = first.get(f"/api/scenes/{scene_id}").json()
         assert saved["scene"]["source"] == "square" and second.get(f"/api/scenes/{scene_id}").json() == saved
         assert second.get("/api/metrics").json()["saved_scenes"] == 1
+
+
+def test_saves_resume_after_the_database_restarts(postgres_server: Cluster, postgres_url: str,
+                                                  tmp_path: Path) -> None:
+    """Every connection is lost when the PostgreSQL server restarts; the store reopens its own and goes on."""
+    with TestClient(create_app(make_settings(tmp_path, database=postgres_url))) as client:
+        before = client.post("/api/scenes", json={"scene": {"kind": "preset", "source": "square"}}).json()["id"]
+        postgres_server.restart()
+        after = client.post("/api/scenes", json={"scene": {"kind": "preset", "source": "heart"}})
+        assert after.status_code == 200, after.text
+        assert client.get(f"/api/scenes/{before}").json()["scene"]["source"] == "square"
+        assert client.get("/api/metrics").json()["saved_scenes"] == 2
+
+
+def test_a_database_that_is_down_gets_503_and_nothing_breaks(postgres_server: Cluster, postgres_url: str,
+                                                              tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path, database=postgres_url))) as client:
+        postgres_server.stop()
+        try:
+            refused = client.post("/api/scenes", json={"scene": {"kind": "preset"}})
+            assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+            assert client.get("/api/scenes/abc").status_code == 503
+            assert client.get("/api/health").status_code == 200
+        finally:
+            postgres_server.start()
+        assert client.post("/api/scenes", json={"scene": {"kind": "preset"}}).status_code == 200
 
 
 def test_sqlite_url_forms(tmp_path: Path, open_store: Callable[..., SceneStore], monkeypatch: pytest.MonkeyPatch
