@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-from rftoy import metrics
-from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints
+from rftoy import data, metrics
+from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints, ot_assignment
 from rftoy.model import VelocityMLP, flat_weights
 from rftoy.protocol import Config, FrameKind
 from rftoy.solvers import Method, Trajectory, Velocity, solve
@@ -25,6 +26,11 @@ from rftoy.transfer import to_host
 
 if TYPE_CHECKING:
     from rftoy.session import Round
+
+OT_BLOCK = 256  # the OT round's pairs: exact assignment of up to this many points, in index blocks above
+QUALITY_STEPS = (1, 2, 4, 8)  # the Euler steps of the sample-quality strip
+QUALITY_SEED = 4242  # the fixed draws that online quality is measured on, and the floor's fresh draws
+FLOOR_REPEATS = 2
 
 
 @dataclass
@@ -59,6 +65,8 @@ class ChunkJob:
     metrics_max_points: int
     device: torch.device
     coarse: bool = False
+    source: str | None = None
+    target: str | None = None
 
 
 @dataclass
@@ -104,13 +112,24 @@ def prepare(job: ChunkJob) -> Prepared:
         targets = round_.targets.clone()
         stale = round_.stale
         targets[stale] = flow_endpoints(round_.teacher, x0[stale.to(job.device)], job.teacher_steps).cpu()
-    pairs_x1 = (targets if targets is not None else round_.targets if round_.teacher is not None else job.x1)
+    elif round_.coupling == "ot" and round_.teacher is None and (round_.targets is None or bool(round_.stale.any())):
+        targets = job.x1[ot_order(job.x0, job.x1)]
+    pairs_x1 = (targets if targets is not None else round_.targets if round_.targets is not None else job.x1)
     pairs_x1 = pairs_x1.to(job.device)
     sampler = None
     if job.train:
         sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.pair_gen)
     trainer = round_.trainer
     return Prepared(x0, pairs_x1, targets, sampler, trainer.steps_done, trainer.converged)
+
+
+def ot_order(x0: torch.Tensor, x1: torch.Tensor, block: int = OT_BLOCK) -> torch.Tensor:
+    """Indices p with (x0[i], x1[p[i]]) the OT round's pairing: exact assignment on squared distances for up to
+    `block` points; above, exact within consecutive blocks of `block` pairs (minibatch OT: an exact assignment costs
+    O(n³), over 2 s at 1024 points on a busy CPU)."""
+    parts = [start + ot_assignment(x0[start:start + block], x1[start:start + block]).cpu()
+             for start in range(0, len(x0), block)]
+    return torch.cat(parts)
 
 
 def training_over(job: ChunkJob) -> tuple[bool, bool]:
@@ -178,9 +197,9 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
     return finish(job, prepared, trajectory, time.perf_counter() - started)
 
 
-def measure(job: ChunkJob, result: ChunkResult, velocity: Velocity) -> dict[str, Any]:
+def measure(job: ChunkJob, result: ChunkResult, velocity: Velocity, quality_points: int = 0) -> dict[str, Any]:
     """Worker thread: the metrics message body of a chunk's round (its net as of the snapshot: `velocity`),
-    pairing and trajectories."""
+    pairing and trajectories; with `quality_points`, the sample quality by steps on that many points too."""
     trajectory, pairs_x1 = result.trajectory, result.pairs_x1
     x0, z1 = trajectory.points[0], trajectory.end
     pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
@@ -196,4 +215,66 @@ def measure(job: ChunkJob, result: ChunkResult, velocity: Velocity) -> dict[str,
         target = job.x1.to(z1.device)
         found["w2"] = metrics.wasserstein2(z1, target)
         found["energy"] = metrics.energy_distance(z1, target)
+    round_ = job.round
+    if round_.coupling == "ot" and round_.teacher is None:
+        found["pairing"] = _row_order(pairs_x1.cpu(), job.x1)
+    found["quality"] = quality(job, velocity, quality_points) if quality_points else None
     return found
+
+
+def _row_order(permuted: torch.Tensor, rows: torch.Tensor) -> list[int] | None:
+    """For each row of `permuted`, its index in `rows` (the OT round's pairing as indices), or None if a row is
+    missing (the scene changed since)."""
+    where = {tuple(row): i for i, row in enumerate(rows.tolist())}
+    order = [where.get(tuple(row)) for row in permuted.tolist()]
+    return None if None in order else order
+
+
+def quality(job: ChunkJob, velocity: Velocity, points: int) -> dict[str, Any]:
+    """Samples of the round's flow at 1, 2, 4, 8 Euler steps and at the chosen solver (a distilled model: one
+    step), their W2 to the target and the W2 floor (docs/protocol.md, 'metrics').
+
+    Pairs mode measures against the scene's data points (a fixed subset of `points` pairs, the flow started from
+    their noise points); online mode against `points` fresh target samples from a fixed seed, the flow started
+    from as many fresh source samples. The floor is what fresh draws of the target preset score against the same
+    set (None for drawn data, which has no preset)."""
+    c = job.config
+    online = c.mode == "online" and job.source is not None and job.target is not None
+    if online:
+        gen = data.generator(QUALITY_SEED)
+        x0, target = data.sample(job.source, points, gen), data.sample(job.target, points, gen)
+    else:
+        pick = _subset(len(job.x0), points)
+        x0, target = (job.x0, job.x1) if pick is None else (job.x0[pick], job.x1[pick])
+    distilled = job.round.kind == "distill"
+    euler_steps = (1,) if distilled else QUALITY_STEPS
+    method, steps, warp_s = ("euler", 1, 1.0) if distilled else (c.solver, c.steps, c.warp_s)
+    found = metrics.sample_quality(velocity, x0.to(job.device), target.to(job.device), euler_steps, method, steps,
+                                   warp_s)
+    for entry in [*found["euler"], found["chosen"]]:
+        entry["points"] = _flat(entry.pop("samples"))
+    floor = _floor(job.target, target.numpy().tobytes()) if job.target is not None else None
+    return {"against": "fresh target samples" if online else "the scene's data points", "n": len(target),
+            "floor": floor, **found}
+
+
+def _subset(n: int, points: int) -> torch.Tensor | None:
+    """A fixed subset of `points` of n pair indices (None: all of them)."""
+    if n <= points:
+        return None
+    return torch.randperm(n, generator=data.generator(QUALITY_SEED))[:points].sort().values
+
+
+@lru_cache(maxsize=64)
+def _floor(target_name: str, target_bytes: bytes) -> float:
+    """The W2 floor of a target set (held as bytes, so a set is measured once): metrics.w2_floor."""
+    target = torch.from_numpy(np.frombuffer(target_bytes, dtype=np.float32).reshape(-1, 2).copy())
+    return metrics.w2_floor(target, target_name, data.generator(QUALITY_SEED + 1), FLOOR_REPEATS)
+
+
+def _flat(samples: torch.Tensor) -> list[float] | None:
+    """Sample points as a flat [x, y, x, y, …] list rounded to 1/1000 (small JSON), or None if not finite."""
+    array = samples.detach().cpu().numpy()
+    if not np.isfinite(array).all():
+        return None
+    return np.round(array.astype(np.float64), 3).reshape(-1).tolist()

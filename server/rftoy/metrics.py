@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from rftoy import data
 from rftoy.flow import ot_assignment
-from rftoy.solvers import Trajectory, Velocity, solve
+from rftoy.solvers import Method, Trajectory, Velocity, solve
 
 CROSSING_SUBSET = 512
 CROSSING_SEED = 1234
@@ -90,3 +92,22 @@ def error_vs_steps(v: Velocity, x0: torch.Tensor, target: torch.Tensor,
         results[n] = {"samples": samples, "w2": wasserstein2(samples, target),
                       "energy": energy_distance(samples, target)}
     return results
+
+
+def sample_quality(v: Velocity, x0: torch.Tensor, target: torch.Tensor, euler_steps: tuple[int, ...],
+                   method: Method, steps: int, warp_s: float = 1.0) -> dict[str, Any]:
+    """Samples of the flow from x0 at each of `euler_steps` Euler steps and at the chosen solver, each with its W2
+    to `target` (equal sizes, exact assignment): {"euler": [{steps, w2, samples}, …], "chosen": {method, steps,
+    w2, samples}}."""
+    euler = []
+    for n in euler_steps:
+        samples = solve(v, x0, n, "euler").end
+        euler.append({"steps": n, "w2": _finite_w2(samples, target), "samples": samples})
+    samples = solve(v, x0, steps, method, warp_s).end
+    chosen = {"method": method, "steps": steps, "w2": _finite_w2(samples, target), "samples": samples}
+    return {"euler": euler, "chosen": chosen}
+
+
+def _finite_w2(samples: torch.Tensor, target: torch.Tensor) -> float | None:
+    """W2, or None when a sample is not finite (a diverged net)."""
+    return wasserstein2(samples, target) if bool(samples.isfinite().all()) else None

@@ -201,6 +201,7 @@ class Config(Strict):
     time_sampling: TimeSampling = "uniform"
     warp_s: Number = Field(1.0, ge=0, le=1.5)
     mode: Literal["pairs", "online"] = "pairs"
+    coupling: Literal["independent", "ot"] = "independent"
     solver: Method = "midpoint"
     steps: Integer = Field(12, ge=1)
 

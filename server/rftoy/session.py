@@ -57,8 +57,10 @@ from rftoy.solvers import EVALS_PER_STEP
 
 logger = logging.getLogger(__name__)
 MAX_PENDING_OPS = 256
+ONLINE_OT_BLOCK = 128  # online OT rounds pair each minibatch exactly in blocks of this many (O(n³) each)
 BACKWARD_PASSES = 3  # a training step's forward and backward passes, in forward-pass multiply-adds
 RoundKind = Literal["rf", "distill"]
+Coupling = Literal["independent", "ot"]
 
 
 def session_error(message: str, in_reply_to: str, code: str = "state", seq: int | None = None) -> ProtocolError:
@@ -110,11 +112,14 @@ class Round:
     stale: torch.Tensor | None = None
     sampler: PairSampler | None = None
     sampler_key: tuple[Any, ...] | None = None
+    coupling: Coupling = "independent"
+    generation: int = 1
+    teacher_index: int | None = None
 
     def summary(self) -> dict[str, Any]:
         t = self.trainer
         return {"kind": self.kind, "name": self.name, "step": t.steps_done, "loss": t.losses[-1] if t.losses else None,
-                "converged": t.converged}
+                "converged": t.converged, "coupling": self.coupling, "teacher": self.teacher_index}
 
 
 @dataclass
@@ -162,6 +167,10 @@ class Session:
         self._fall_back_to_pairs()
         self.rounds: list[Round] = [self._fresh_round()]
         self.selected = 0
+        if config.coupling == "ot":
+            self._check_room_for_ot("hello", 1)
+            self.rounds.append(self._fresh_round("ot"))
+            self.selected = 1
         self.paused = False
         self.holding = False
         self.applied_seq: int | None = None
@@ -170,6 +179,7 @@ class Session:
         self._snapshot_seq = 0
         self._last_snapshot_at = -math.inf
         self._last_metrics_at = -math.inf
+        self._last_quality_at = -math.inf
         self._last_edit_at = -math.inf
         self._pace = DragPace(settings.busy_snapshot_hz)
         self._converged_coarse = False  # a coarse snapshot ended the round: its full trace reports it
@@ -289,8 +299,10 @@ class Session:
         self._edited.clear()
         if self._fall_back_to_pairs():
             self._send({"type": "config", "config": self.config.model_dump()})
-        self._select(0)
         del self.rounds[1:]
+        if self.config.coupling == "ot":
+            self.rounds.append(self._fresh_round("ot"))
+        self._select(len(self.rounds) - 1)
         self._retrain()
         self._send({"type": "scene", "scene": self.scene_message()})
 
@@ -302,6 +314,9 @@ class Session:
                                 "this scene has none; stay in pairs mode or set a preset scene",
                                 "set_config", "invalid")
         config = self.config.model_copy(update=changes)
+        if changes.get("coupling") == "ot" and not NET_FIELDS & changes.keys() and not any(
+                r.coupling == "ot" and r.teacher is None for r in self.rounds):
+            self._check_room_for_ot("set_config", len(self.rounds))
         self._check_work(len(self.x0), config, "set_config")
         teacher = self.rounds[self.selected].teacher is not None and not NET_FIELDS & changes.keys()
         self._check_training(config, "set_config", teacher)
@@ -310,6 +325,8 @@ class Session:
             self._reset_rounds()
         elif TRAIN_FIELDS & changes.keys():
             self._retrain()
+        if "coupling" in changes:
+            self._use_coupling(config.coupling)
         self._snapshot_due = True
         self._send({"type": "config", "config": self.config.model_dump()})
 
@@ -330,14 +347,17 @@ class Session:
         del self.rounds[self.selected + 1:]
         model = clone_model(teacher.model)
         config = self._train_config()
+        generation = teacher.generation + 1
         if kind == "distill":
             trainer, name = Trainer(model, distill_config(config), distill=True), f"distill {teacher.name}"
         else:
-            trainer, name = Trainer(model, config), f"{sum(r.kind == 'rf' for r in self.rounds) + 1}-RF"
+            prefix = "OT " if teacher.coupling == "ot" else ""
+            trainer, name = Trainer(model, config), f"{prefix}{generation}-RF"
         stale = torch.ones(len(self.x0), dtype=torch.bool)
         seed = self.config.seed + len(self.rounds)
         self.rounds.append(Round(kind, name, model, trainer, data.generator(seed), data.generator(seed, self.device),
-                                 teacher=teacher.model, targets=torch.zeros_like(self.x0), stale=stale))
+                                 teacher=teacher.model, targets=torch.zeros_like(self.x0), stale=stale,
+                                 coupling=teacher.coupling, generation=generation, teacher_index=self.selected))
         self.most_rounds = max(self.most_rounds, len(self.rounds))
         self._select(len(self.rounds) - 1)
         self._retrain()
@@ -396,8 +416,37 @@ class Session:
         return True
 
     def _select(self, index: int) -> None:
+        """Show round `index`; the config's coupling follows the round's (its chain's first round's), and the
+        client hears of a change."""
         self.selected = index
         self._snapshot_due = True
+        coupling = self.rounds[index].coupling
+        if self.config.coupling != coupling:
+            self.config = self.config.model_copy(update={"coupling": coupling})
+            self._send({"type": "config", "config": self.config.model_dump()})
+
+    def _use_coupling(self, coupling: Coupling) -> None:
+        """The pairing control: show the first round of that coupling (1-RF, or the OT round, made on first use)."""
+        root = next((i for i, r in enumerate(self.rounds) if r.coupling == coupling and r.teacher is None), None)
+        if root is None:
+            self._add_ot_round()
+        elif root != self.selected:
+            self._select(root)
+            self.holding = self.rounds[root].trainer.steps_done > 0
+
+    def _check_room_for_ot(self, in_reply_to: str, rounds: int) -> None:
+        if rounds >= self.settings.max_rounds:
+            raise session_error(f"a session holds at most {self.settings.max_rounds} rounds; select an earlier "
+                                "round and reflow from there, or reset, to make room for the OT round", in_reply_to,
+                                "invalid")
+
+    def _add_ot_round(self) -> None:
+        """Append the OT round, a fresh net trained on the exact optimal-transport re-pairing of the scene's points
+        (online: on minibatch OT pairs), and show it."""
+        self.rounds.append(self._fresh_round("ot"))
+        self.most_rounds = max(self.most_rounds, len(self.rounds))
+        self._select(len(self.rounds) - 1)
+        self._retrain()
 
     def _retrain(self) -> None:
         """The selected round trains again (after a change to its data, settings or a resume)."""
@@ -407,8 +456,11 @@ class Session:
         round_.trainer.config = self._train_config(round_.kind)
 
     def _reset_rounds(self) -> None:
+        """Start over from the seed's initial weights: 1-RF, and the OT round too when the coupling is OT."""
         self.rounds = [self._fresh_round()]
-        self._select(0)
+        if self.config.coupling == "ot":
+            self.rounds.append(self._fresh_round("ot"))
+        self._select(len(self.rounds) - 1)
         self.holding = False
 
     def _train_config(self, kind: RoundKind = "rf") -> TrainConfig:
@@ -418,14 +470,15 @@ class Session:
                              seed=c.seed)
         return distill_config(config) if kind == "distill" else config
 
-    def _fresh_round(self) -> Round:
+    def _fresh_round(self, coupling: Coupling = "independent") -> Round:
+        """A first round from the seed's initial weights: 1-RF on the scene's pairs, or OT on their OT re-pairing."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.config.seed)
             model = VelocityMLP(NetShape(self.config.width, self.config.depth, self.config.activation))
         model = model.to(self.device)
         seed = self.config.seed
-        return Round("rf", "1-RF", model, Trainer(model, self._train_config()), data.generator(seed),
-                     data.generator(seed, self.device))
+        return Round("rf", "OT" if coupling == "ot" else "1-RF", model, Trainer(model, self._train_config()),
+                     data.generator(seed), data.generator(seed, self.device), coupling=coupling)
 
     def _apply_pending(self) -> bool:
         """Apply parked edits to the scene (and to the teacher targets of every round); True if any."""
@@ -455,6 +508,9 @@ class Session:
                 x0, x1 = x0[keep], x1[keep]
                 for r in rounds:
                     r.targets, r.stale = r.targets[keep], r.stale[keep]
+        for r in rounds:
+            if r.teacher is None:  # an OT round: any change may change the whole assignment
+                r.stale[:] = True
         self.x0, self.x1 = x0, x1
         self.applied_seq = pending.seq
         self._pending = PendingOps(n=len(x0), seq=pending.seq)
@@ -470,9 +526,9 @@ class Session:
             return
         key = (self.source, self.target, round_.teacher is not None)
         if round_.sampler_key != key:
-            coupling = "reflow" if round_.teacher is not None else "independent"
+            coupling = "reflow" if round_.teacher is not None else round_.coupling
             round_.sampler = online_sampler(self.source, self.target, coupling, round_.gen, self.device,
-                                            round_.teacher, self.settings.teacher_steps)
+                                            round_.teacher, self.settings.teacher_steps, ONLINE_OT_BLOCK)
             round_.sampler_key = key
 
     # The training loop.
@@ -558,9 +614,12 @@ class Session:
 
     def _measure_later(self, job: ChunkJob, result: ChunkResult, converged: bool) -> None:
         """Compute the metrics on the pool, on a copy of the net, while training goes on; report when done."""
-        self._last_metrics_at = time.perf_counter()
+        self._last_metrics_at = now = time.perf_counter()
+        points = 0
+        if converged or now - self._last_quality_at >= self.settings.quality_interval_s:
+            self._last_quality_at, points = now, self.settings.quality_points
         loop = asyncio.get_running_loop()
-        self._measuring = self._metrics_pool.submit(measure, job, result, frozen_velocity(job.round.model))
+        self._measuring = self._metrics_pool.submit(measure, job, result, frozen_velocity(job.round.model), points)
         self._measuring.add_done_callback(
             lambda done: loop.call_soon_threadsafe(self._measured, job, result, converged, done))
 
@@ -605,7 +664,7 @@ class Session:
         deadline = max(now + chunk_ms / 1000, next_allowed - self._solve_s)
         return ChunkJob(round_, self.x0, self.x1, self.config, train, edited, deadline, meta, self._stop,
                         self._edited, self.settings.teacher_steps, self.settings.metrics_max_points, self.device,
-                        coarse)
+                        coarse, self.source, self.target)
 
     def _finish(self, job: ChunkJob, result: ChunkResult) -> None:
         round_ = job.round

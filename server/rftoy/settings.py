@@ -87,6 +87,10 @@ class Settings(BaseSettings):
                                   "net evaluations x weights), which bounds a snapshot's or reflow's cost")
     metrics_max_points: int = Field(512, ge=2, description="W2 and energy distance only up to this many pairs")
     metrics_interval_s: float = Field(0.5, gt=0, description="seconds between metrics messages while training")
+    quality_points: int = Field(256, ge=2, description="points of the sample-quality strip per map (W2 by exact "
+                                "assignment, O(n³): about 60 ms at 256 points on a busy CPU, per map)")
+    quality_interval_s: float = Field(2.0, gt=0, description="seconds between sample-quality measurements while a "
+                                      "round trains (each round's last one is taken when it converges)")
     trainer: Literal["batched", "per-session"] = Field(
         "batched", description="'batched': one trainer steps every session's net at once (docs/scaling.md); "
                                "'per-session': each session trains alone in a pool thread")
