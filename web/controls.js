@@ -14,7 +14,10 @@ const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
  * @property {(t: number) => void} scrub the t slider moved
  * @property {() => void} togglePlay
  * @property {() => void} newSeed
- * @property {(on: boolean) => void} brush
+ * @property {(on: boolean) => void} brush brush mode on or off
+ * @property {(on: boolean) => void} addMode add mode on or off
+ * @property {() => void} brushUndo take back the last brush stroke
+ * @property {() => void} brushClear remove every brush stroke
  * @property {() => void} reflow
  * @property {() => void} distill
  * @property {() => void} toggleTraining pause or resume the server's training
@@ -73,6 +76,10 @@ export function bindControls(state, actions) {
     $("brush").setAttribute("aria-pressed", String(on));
     actions.brush(on);
   });
+  $("add-mode").addEventListener("click", () => actions.addMode($("add-mode").getAttribute("aria-pressed") !== "true"));
+  $("brush-undo").addEventListener("click", actions.brushUndo);
+  $("brush-clear").addEventListener("click", actions.brushClear);
+  $("brush-done").addEventListener("click", () => actions.brush(false));
   $("reflow").addEventListener("click", actions.reflow);
   $("distill").addEventListener("click", actions.distill);
   $("train-toggle").addEventListener("click", actions.toggleTraining);

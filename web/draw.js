@@ -161,7 +161,8 @@ function drawStreamlines(ctx, view, field) {
  * @param {{x0: number[][], x1: number[][], view: {t: number, field: string, layers: Record<string, boolean>}}} state
  * @param {Flow | null} flow trajectories matching the current points, if any
  * @param {Field | null} field
- * @param {{cloud: string, index: number} | null} highlight the point under the pointer or being dragged
+ * @param {{cloud: string, index: number, dragged?: boolean} | null} highlight the point under the pointer or
+ *   being dragged; a dragged one's pair has its pairing line (dashed) and path drawn over the others
  */
 export function drawScene(ctx, view, state, flow, field, highlight) {
   const { layers, t } = state.view;
@@ -209,6 +210,10 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
     ctx.stroke();
   }
 
+  if (highlight?.dragged && state.x0[highlight.index] && state.x1[highlight.index]) {
+    drawDraggedPair(ctx, view, state, usable ? flow : null, highlight.index);
+  }
+
   if (layers.samples) {
     ctx.lineWidth = view.dpr;
     for (const p of state.x1) dot(ctx, view, p, r, COLORS.data, "white");
@@ -228,6 +233,22 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
     ctx.lineWidth = 2 * view.dpr;
     dot(ctx, view, state[highlight.cloud][highlight.index], r * 2, null, COLORS.highlight);
   }
+}
+
+/** The dragged pair i: its pairing line x0 → x1 dashed, and its traced path, thick, in the highlight colour. */
+function drawDraggedPair(ctx, view, state, flow, i) {
+  ctx.strokeStyle = COLORS.highlight;
+  ctx.lineWidth = 2.5 * view.dpr;
+  ctx.setLineDash([6 * view.dpr, 4 * view.dpr]);
+  ctx.beginPath();
+  segment(ctx, view, state.x0[i], state.x1[i]);
+  ctx.stroke();
+  ctx.setLineDash([]);
+  if (!flow) return;
+  ctx.lineWidth = 3.5 * view.dpr;
+  ctx.beginPath();
+  trajectoryOf(flow, i).forEach(([x, y], k) => (k === 0 ? ctx.moveTo(view.px(x), view.py(y)) : ctx.lineTo(view.px(x), view.py(y))));
+  ctx.stroke();
 }
 
 /** Okabe–Ito blue at t = 0 to orange at t = 1, as [r, g, b] in 0…255. */

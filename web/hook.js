@@ -41,6 +41,15 @@ export function summarize(app) {
     redo: app.state.redoStack.length,
     errors: [...app.errors],
     sharedUrl: app.sharedUrl ?? null,
+    compared: app.compared,
+    randomView: app.randomView,
+    brushing: app.brushing,
+    brushPoints: app.brushPoints.length,
+    adding: app.adding,
+    asking: Boolean(app.guard.pending),
+    replaying: Boolean(app.replay && !app.replay.done),
+    particleCap: app.particleCap?.count ?? null,
+    dragged: app.highlight?.dragged ? app.highlight.index : null,
   };
 }
 
@@ -75,6 +84,12 @@ export function installHook(app) {
     /** The drawn trajectory of sample i ([x, y] per solver time), or null while none matches the scene. */
     trajectory: (i) => (app.flow && app.flow.n === app.state.count && i < app.flow.n ? trajectoryOf(app.flow, i) : null),
     /** Where sample `index` of `cloud` ("x0" | "x1") is drawn, in page CSS pixels (for driving the pointer). */
+    /** Where world point (x, y) is drawn, in page CSS pixels. */
+    worldOnPage: (x, y) => {
+      const rect = app.canvases.scene.getBoundingClientRect();
+      const [cx, cy] = app.view.toCss(x, y);
+      return { x: rect.left + cx, y: rect.top + cy };
+    },
     pointOnPage: (cloud, index) => {
       const rect = app.canvases.scene.getBoundingClientRect();
       const [x, y] = app.view.toCss(...app.state[cloud][index]);

@@ -6,13 +6,14 @@ import { CpuBackend, errorVsSteps, makeVelocity, traceFlow } from "./cpu.js";
 import { COLORS, drawParticles, drawScene, straightFlow } from "./draw.js";
 import { exportCsv, exportJson, exportPng, exportWebm, exportWeights } from "./export.js";
 import { createGpuBackend } from "./gpu.js";
+import { RoundGuard } from "./history.js";
 import { installHook } from "./hook.js";
-import { linkedSceneId, makeLink, readLink } from "./link.js";
+import { linkedSceneId, makeLink, readLink, RoundReplay } from "./link.js";
 import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
 import { normalPoints, particleOrigins } from "./sampling.js";
 import { Connection, serverDevice } from "./socket.js";
-import { roundCoord, SceneState } from "./state.js";
+import { roundCoord, SceneState, settingRefusal } from "./state.js";
 import { View } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -46,6 +47,12 @@ const SOFTWARE_RETRACE_STEPS = 8;
 /** The target's name in the controls once the user has painted it (not a server preset). */
 const DRAWN_TARGET = "drawn";
 const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "solver", "steps"];
+/** Settings that make a new net (every round starts over), a new scene, or retrain the shown round (protocol.md). */
+const NET_KEYS = ["width", "depth", "activation", "seed"];
+const SCENE_KEYS = ["source", "target", "n"];
+const TRAIN_KEYS = ["lr", "batch", "time_sampling", "warp_s", "mode"];
+/** A JS particle count that keeps the page under this frame rate for a second is capped (with a note). */
+const MIN_PARTICLE_FPS = 20;
 
 class App {
   constructor() {
@@ -85,7 +92,20 @@ class App {
     this.fieldAt = 0;
     this.fieldBusy = false;
     this.highlight = null;
+    /** actions that drop trained rounds ask first (history.js); a link's rounds are rebuilt by `replay` */
+    this.guard = new RoundGuard();
+    this.replay = null;
+    /** each setting's range, from the server (ready.limits.bounds) */
+    this.bounds = null;
+    /** clicking empty canvas adds a pair only in add mode (or with Shift) */
+    this.adding = false;
+    /** a JS particle count the page could not draw at MIN_PARTICLE_FPS is capped here (null: no cap) */
+    this.particleCap = null;
+    this.slowSince = null;
     this.brushing = false;
+    /** brush points at the end of each stroke (for undo), and the scene before the first stroke (for clear) */
+    this.brushMarks = [];
+    this.brushBase = null;
     this.brushPoints = [];
     this.brushStroke = [];
     /** a sample is being dragged */
@@ -139,7 +159,8 @@ class App {
   async readLink() {
     const sceneId = linkedSceneId();
     try {
-      await readLink(this.state);
+      const plan = await readLink(this.state);
+      if (plan) this.replay = new RoundReplay(plan);
     } catch (error) {
       this.showError(`could not read this link: ${error.message}`);
     }
@@ -208,6 +229,13 @@ class App {
     $("width").max = String(message.limits.max_width);
     $("depth").max = String(message.limits.max_depth);
     $("steps").max = String(message.limits.max_solver_steps);
+    this.bounds = message.limits.bounds ?? null;
+    for (const [key, bound] of Object.entries(this.bounds ?? {})) {
+      const input = $(key);
+      if (!input) continue;
+      if ("ge" in bound) input.min = String(bound.ge);
+      if ("le" in bound) input.max = String(bound.le);
+    }
     this.onConfig(message.config);
     this.onScene(message.scene);
   }
@@ -251,7 +279,10 @@ class App {
     if (message.in_reply_to === "set_config" && this.serverConfig) this.onConfig(this.serverConfig);
     if (message.in_reply_to === "set_scene") {
       const request = this.sceneRequests.shift();
-      if (request?.painted) this.brushPoints.length = Math.min(this.brushPoints.length, request.brushed);
+      if (request?.painted) {
+        this.brushPoints.length = Math.min(this.brushPoints.length, request.brushed);
+        this.brushMarks = this.brushMarks.filter((mark) => mark <= request.brushed);
+      }
       Object.assign(this.state.settings, this.confirmedScene);
       this.nextSceneEdited = this.state.edited;
       syncControls(this.state);
@@ -293,6 +324,7 @@ class App {
     }
     this.showTraceSolver(snapshot);
     this.syncRounds(snapshot);
+    if (this.replay && !this.replay.done) this.stepReplay(snapshot);
     const round = this.rounds[snapshot.round];
     if (snapshot.loss !== null && snapshot.step !== round.lastStep) {
       round.losses.push(snapshot.loss);
@@ -411,13 +443,17 @@ class App {
       view: () => this.view,
       state: () => this.state,
       brushing: () => this.brushing,
+      adding: () => this.adding,
+      mayEdit: () => this.guarded(this.editWords(), this.shownKeep(), () => undefined),
       move: (cloud, index, x, y, time) => this.dragMove(cloud, index, x, y, time),
       dragEnd: (cloud, index, from, to) => {
         this.dragging = false;
+        this.highlight = null;
         this.commit({ kind: "move", cloud, index, from, to: to.map(roundCoord) });
       },
-      add: (x, y) => this.addPair(x, y),
-      remove: (index) => this.state.count > 1 && this.commit({ kind: "remove", index, x0: this.state.x0[index], x1: this.state.x1[index] }),
+      add: (x, y) => this.guarded(this.editWords(), this.shownKeep(), () => this.addPair(x, y)),
+      remove: (index) => this.state.count > 1 && this.guarded(this.editWords(), this.shownKeep(),
+        () => this.commit({ kind: "remove", index, x0: this.state.x0[index], x1: this.state.x1[index] })),
       paint: (points) => this.paint(points),
       paintPreview: (points) => {
         this.brushStroke = points;
@@ -446,18 +482,24 @@ class App {
         syncTime(this.state);
       },
       newSeed: () => this.changeSetting("seed", (this.state.settings.seed + 1) % 2 ** 31),
-      brush: (on) => {
-        this.brushing = on;
-        this.brushPoints = [];
+      brush: (on) => this.setBrush(on),
+      addMode: (on) => this.setAddMode(on),
+      brushUndo: () => this.undoStroke(),
+      brushClear: () => this.clearDrawing(),
+      reflow: () => this.newRound("reflow"),
+      distill: () => this.newRound("distill"),
+      toggleTraining: () => {
+        if (this.snapshot?.state !== "paused") this.connection.send({ type: "pause" });
+        else this.guarded(`resuming training on ${this.shownName()}`, this.shownKeep(), () => this.connection.send({ type: "resume" }));
       },
-      reflow: () => this.connection.send({ type: "reflow" }),
-      distill: () => this.connection.send({ type: "distill" }),
-      toggleTraining: () => this.connection.send({ type: this.snapshot?.state === "paused" ? "resume" : "pause" }),
       selectRound: (round) => this.selectRound(round),
       compare: (round) => this.setCompare(round),
       share: () => this.share(),
-      undo: () => this.sendEdit(this.state.undo()),
-      redo: () => this.sendEdit(this.state.redo()),
+      undo: () => {
+        if (this.brushing) this.undoStroke();
+        else if (this.state.undoStack.length) this.guarded(this.editWords(), this.shownKeep(), () => this.sendEdit(this.state.undo()));
+      },
+      redo: () => this.state.redoStack.length && this.guarded(this.editWords(), this.shownKeep(), () => this.sendEdit(this.state.redo())),
       export: (format) => this.exportAs(format),
     });
   }
@@ -465,6 +507,7 @@ class App {
   /** A dragged sample moved: redraw at once, send at the next frame (coalesced). */
   dragMove(cloud, index, x, y, time) {
     this.dragging = true;
+    this.highlight = { cloud, index, dragged: true };
     this.state[cloud][index] = [roundCoord(x), roundCoord(y)];
     this.pendingMoves.set(`${cloud}:${index}`, { cloud, index, x: roundCoord(x), y: roundCoord(y) });
     this.pendingSince ??= time;
@@ -530,15 +573,29 @@ class App {
   /** A brush stroke: the painted points (all strokes so far) become the data, paired with fresh noise. */
   paint(points) {
     this.brushStroke = [];
+    const before = this.brushPoints.length;
     this.brushPoints.push(...points.map((p) => p.map(roundCoord)));
+    this.brushMarks.push(this.brushPoints.length);
+    const takeBack = () => {
+      this.brushPoints.length = before;
+      this.brushMarks.pop();
+      this.dirty = true;
+    };
+    this.guarded("drawing a new target", 1, () => this.sendBrushScene(before), "", takeBack);
+    this.dirty = true;
+  }
+
+  /** The brush points so far as the scene; `brushed`: points before this stroke (kept if the server refuses). */
+  sendBrushScene(brushed) {
     const max = this.limits?.max_points ?? 4096;
     const x1 = this.brushPoints.slice(0, max);
     if (x1.length < 2) return;
     const x0 = normalPoints(x1.length, this.state.settings.seed).map((p) => p.map(roundCoord));
+    const s = this.state.settings;
+    const copy = (points) => points.map((p) => [...p]);
+    this.brushBase ??= { x0: copy(this.state.x0), x1: copy(this.state.x1), source: s.source, target: s.target, edited: this.state.edited };
     this.nextSceneEdited = true;
-    const brushed = this.brushPoints.length - points.length;
     this.sendScene({ kind: "points", x0, x1, source: "gaussian", target: null }, brushed);
-    this.dirty = true;
   }
 
   /**
@@ -550,8 +607,126 @@ class App {
     this.connection.send({ type: "set_scene", scene });
   }
 
+  /**
+   * Run `action` now if it drops no trained round, else once the user agrees to drop the rounds after the first
+   * `keep` (history.js); `onKeep` runs when they keep them. Returns whether `action` ran at once.
+   */
+  guarded(what, keep, action, restarts = "", onKeep = () => syncControls(this.state)) {
+    const names = this.rounds.map((r) => r.name);
+    if (this.guard.allows(names, keep)) {
+      action();
+      return true;
+    }
+    this.guard.confirm(what, names, keep, restarts).then((go) => (go ? action() : onKeep()));
+    return false;
+  }
+
+  /** How many rounds survive retraining the shown one (it and those before it). */
+  shownKeep() {
+    return (this.snapshot?.round ?? 0) + 1;
+  }
+
+  shownName() {
+    return this.rounds[this.snapshot?.round ?? 0]?.name ?? "1-RF";
+  }
+
+  editWords() {
+    return `editing the scene on ${this.shownName()}`;
+  }
+
+  /** Reflow or Distill from the shown round (the rounds after it are replaced). */
+  newRound(type) {
+    const verb = type === "reflow" ? "Reflow" : "Distill";
+    this.guarded(`${verb} from ${this.shownName()}`, this.shownKeep(), () => this.connection.send({ type }));
+  }
+
+  /** One step of rebuilding a link's rounds (link.js RoundReplay), after a snapshot. */
+  stepReplay(snapshot) {
+    const step = this.replay.next(snapshot);
+    if (step.send) this.connection.send(step.send);
+    if (step.finish) {
+      this.selectRound(step.finish.shown);
+      if (step.finish.compared !== null) this.setCompare(step.finish.compared);
+      renderRounds(this.rounds, this.randomView ? "random" : this.shownRound, this.compared);
+    }
+    const box = $("replay-status");
+    box.textContent = step.status;
+    box.hidden = !step.status;
+  }
+
+  /** Brush mode on or off; off keeps the drawn target as the scene. Add mode and the brush exclude each other. */
+  setBrush(on) {
+    this.brushing = on;
+    this.brushPoints = [];
+    this.brushMarks = [];
+    this.brushBase = null;
+    if (on) this.setAddMode(false);
+    $("brush").setAttribute("aria-pressed", String(on));
+    $("brush-bar").hidden = !on;
+    $("canvases").classList.toggle("brushing", on);
+    this.showHint();
+  }
+
+  setAddMode(on) {
+    this.adding = on;
+    if (on && this.brushing) this.setBrush(false);
+    $("add-mode").setAttribute("aria-pressed", String(on));
+    $("canvases").classList.toggle("adding", on);
+    this.showHint();
+  }
+
+  /** The canvas hint says how to add a pair in the current mode. */
+  showHint() {
+    $("hint").textContent = this.brushing
+      ? "drawing the target: paint with the pointer · Undo stroke takes back the last one"
+      : this.adding
+        ? "add mode: click empty space to add a pair · drag a point · double-click a point to remove its pair"
+        : "drag a point · Shift+click empty space (or Add pairs) to add a pair · double-click a point to remove its pair";
+  }
+
+  /** Take back the last brush stroke: the strokes before it become the scene (or the scene before drawing). */
+  undoStroke() {
+    if (!this.brushMarks.length) return;
+    this.brushMarks.pop();
+    this.brushPoints.length = this.brushMarks.at(-1) ?? 0;
+    if (this.brushPoints.length >= 2) this.sendBrushScene(this.brushPoints.length);
+    else this.restoreBrushBase();
+    this.dirty = true;
+  }
+
+  /** Clear every stroke: the scene goes back to what it was before drawing. */
+  clearDrawing() {
+    this.brushPoints = [];
+    this.brushMarks = [];
+    this.restoreBrushBase();
+    this.dirty = true;
+  }
+
+  restoreBrushBase() {
+    const base = this.brushBase;
+    this.brushBase = null;
+    if (!base) return;
+    this.nextSceneEdited = base.edited;
+    Object.assign(this.state.settings, { source: base.source, target: base.target });
+    const preset = (name) => (name === DRAWN_TARGET ? null : name);
+    this.sendScene({ kind: "points", x0: base.x0, x1: base.x1, source: preset(base.source), target: preset(base.target) });
+  }
+
   changeSetting(key, value) {
     if (this.state.settings[key] === value) return;
+    const refusal = settingRefusal(this.bounds, key, value);
+    if (refusal) {
+      this.showError(refusal);
+      syncControls(this.state);
+      return;
+    }
+    const net = NET_KEYS.includes(key);
+    const keep = net || SCENE_KEYS.includes(key) ? 1 : TRAIN_KEYS.includes(key) ? this.shownKeep() : Infinity;
+    const what = key === "seed" ? "a new seed" : `changing ${this.bounds?.[key]?.label ?? key.replace("_", " ")}`;
+    this.guarded(what, keep, () => this.applySetting(key, value), net ? "1-RF starts again from fresh weights" : "");
+  }
+
+  applySetting(key, value) {
     this.state.settings[key] = value;
     if (["source", "target", "n", "seed"].includes(key)) {
       this.nextSceneEdited = false;
@@ -583,13 +758,20 @@ class App {
   async share() {
     const status = $("share-status");
     try {
-      const url = await makeLink(this.state, () => ({ ...this.sceneMessage(), kind: "points" }), this.configPatch());
+      const plan = { chain: this.rounds.map((r) => r.kind), shown: this.randomView ? "random" : this.snapshot?.round ?? 0, compared: this.compared };
+      const url = await makeLink(this.state, () => ({ ...this.sceneMessage(), kind: "points" }), this.configPatch(), plan);
       this.sharedUrl = url;
-      status.textContent = url;
-      await navigator.clipboard?.writeText(url).then(
-        () => (status.textContent = `copied: ${url}`),
-        () => undefined,
-      );
+      const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
+      // copied: say so; else offer the link in a box, selected, to copy by hand
+      const box = /** @type {HTMLInputElement} */ ($("share-link"));
+      box.hidden = Boolean(copied);
+      status.textContent = copied ? "link copied" : "copy this link:";
+      if (!copied) {
+        box.value = url;
+        box.select();
+      }
+      clearTimeout(this.shareTimer);
+      if (copied) this.shareTimer = setTimeout(() => (status.textContent = ""), 4000);
     } catch (error) {
       this.showError(`sharing failed: ${error.message}`);
     }
@@ -626,7 +808,40 @@ class App {
 
   particleTarget() {
     if (!this.backend) return 0;
-    return this.state.view.particles || (this.backend.software ? AUTO_PARTICLES.software : AUTO_PARTICLES.gpu);
+    const wanted = this.state.view.particles || (this.backend.software ? AUTO_PARTICLES.software : AUTO_PARTICLES.gpu);
+    const capped = this.particleCap && this.particleCap.asked === this.state.view.particles && this.backend.software;
+    return capped ? Math.min(wanted, this.particleCap.count) : wanted;
+  }
+
+  /**
+   * On the JS backend, a particle count the user asked for that keeps the page under MIN_PARTICLE_FPS for a
+   * second is cut (at least halved, not below the automatic count), with a note by the particles box; a new
+   * count starts over.
+   */
+  capParticles(now) {
+    const asked = this.state.view.particles;
+    const note = $("particle-note");
+    if (this.particleCap && this.particleCap.asked !== asked) {
+      this.particleCap = null;
+      note.hidden = true;
+    }
+    const current = this.particleTarget();
+    const slow = this.backend?.software && asked > AUTO_PARTICLES.software && current > AUTO_PARTICLES.software
+      && !document.hidden && this.fps < MIN_PARTICLE_FPS;
+    if (!slow) {
+      this.slowSince = null;
+      return;
+    }
+    this.slowSince ??= now;
+    if (now - this.slowSince < 1000) return;
+    this.slowSince = null;
+    // the frame rate scales about inversely with the count: aim a quarter above the floor, at least halving
+    const aimed = Math.floor((current * this.fps) / (1.25 * MIN_PARTICLE_FPS));
+    const count = Math.max(AUTO_PARTICLES.software, Math.min(Math.floor(current / 2), aimed));
+    this.particleCap = { asked, count };
+    note.textContent = `capped at ${count}: ${asked} particles kept this page under ${MIN_PARTICLE_FPS} frames per second in plain JavaScript`;
+    note.hidden = false;
+    this.resetParticles();
   }
 
   resetParticles() {
@@ -681,6 +896,7 @@ class App {
     }
     this.flushMoves();
     if (this.backend) {
+      this.capParticles(now);
       const wanted = this.particleTarget();
       if (this.backend.particleCount !== wanted && this.state.count) this.resetParticles();
       const moved = this.advanceParticles(now);

@@ -1,5 +1,6 @@
 // Pointer input on the scene canvas (mouse, touch and pen alike, through pointer events): drag a sample,
-// click empty space to add a pair, double-click a sample to remove its pair, or paint target points.
+// click empty space to add a pair (in add mode, or with Shift held), double-click a sample to remove its pair,
+// or paint target points (brush mode).
 
 /** How near (CSS pixels) a pointer must be to grab a sample; touch gets a larger target. */
 const GRAB_RADIUS = { mouse: 10, pen: 12, touch: 22 };
@@ -13,9 +14,11 @@ const BRUSH_SPACING = 0.08;
  * @property {() => import("./view.js").View} view the current view
  * @property {() => {x0: number[][], x1: number[][], view: {layers: Record<string, boolean>}}} state
  * @property {() => boolean} brushing whether the brush is on
+ * @property {() => boolean} adding whether add mode is on (a click on empty space adds a pair)
+ * @property {() => boolean} mayEdit whether a grabbed sample may be dragged now (false while the page asks first)
  * @property {(cloud: string, index: number, x: number, y: number, time: number) => void} move a dragged sample moved
  * @property {(cloud: string, index: number, from: number[], to: number[]) => void} dragEnd the drag is over
- * @property {(x: number, y: number) => void} add a click on empty space
+ * @property {(x: number, y: number) => void} add a click on empty space in add mode or with Shift
  * @property {(index: number) => void} remove a double-click on a sample of pair `index`
  * @property {(points: number[][]) => void} paint a finished brush stroke
  * @property {(points: number[][]) => void} paintPreview the brush stroke so far
@@ -49,7 +52,7 @@ export function attachPointer(canvas, on) {
    * The press in progress: the sample grabbed (if any), where it started, the last dragged position, and
    * the brush stroke when painting.
    * @type {{id: number, hit: {cloud: string, index: number} | null, from: number[], last: number[], start: number[],
-   *   moved: boolean, stroke: number[][] | null} | null}
+   *   moved: boolean, stroke: number[][] | null, adds: boolean} | null}
    */
   let press = null;
 
@@ -67,6 +70,10 @@ export function attachPointer(canvas, on) {
     const hit = on.brushing() || !state.view.layers.samples
       ? null
       : hitTest(view, state, cx, cy, GRAB_RADIUS[event.pointerType] || GRAB_RADIUS.mouse);
+    if (hit && !on.mayEdit()) {
+      event.preventDefault();
+      return;
+    }
     press = {
       id: event.pointerId,
       hit,
@@ -75,6 +82,7 @@ export function attachPointer(canvas, on) {
       start: [cx, cy],
       moved: false,
       stroke: on.brushing() ? [world] : null,
+      adds: on.adding() || event.shiftKey,
     };
     canvas.setPointerCapture(event.pointerId);
     if (hit) {
@@ -117,7 +125,7 @@ export function attachPointer(canvas, on) {
       on.paintPreview([]);
     } else if (p.stroke) {
       on.paint(p.stroke);
-    } else if (!p.hit && !p.moved) {
+    } else if (!p.hit && !p.moved && p.adds) {
       on.add(...on.view().toWorld(...local(event)));
     }
   };

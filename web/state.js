@@ -41,6 +41,34 @@ export const DEFAULT_VIEW = Object.freeze({
   }),
 });
 
+/**
+ * The range of a setting, as the server's `ready.limits.bounds` gives it (docs/protocol.md, "Setting bounds").
+ * @typedef {{label: string, integer: boolean, ge?: number, gt?: number, le?: number, lt?: number}} Bound
+ */
+
+/** A bound in plain words, the same as the server's (server/rftoy/bounds.py `words`). */
+export function boundWords(bound, whole = false) {
+  const low = "ge" in bound ? ["at least", bound.ge] : "gt" in bound ? ["above", bound.gt] : null;
+  const high = "le" in bound ? ["at most", bound.le] : "lt" in bound ? ["below", bound.lt] : null;
+  const kind = whole ? "a whole number " : "";
+  if (low?.[0] === "at least" && high?.[0] === "at most") return `${bound.label} must be ${kind}between ${low[1]} and ${high[1]}`;
+  return `${bound.label} must be ${kind}${[low, high].filter(Boolean).map(([side, v]) => `${side} ${v}`).join(" and ")}`.trim();
+}
+
+/**
+ * Why `value` is refused for setting `key`, in plain words, or null when it is within the server's bounds (or
+ * the setting has none).
+ * @param {Record<string, Bound> | null} bounds
+ */
+export function settingRefusal(bounds, key, value) {
+  const bound = bounds?.[key];
+  if (!bound || typeof value !== "number") return null;
+  if (!Number.isFinite(value) || (bound.integer && !Number.isInteger(value))) return boundWords(bound, bound.integer);
+  const inside = !(("ge" in bound && value < bound.ge) || ("gt" in bound && value <= bound.gt)
+    || ("le" in bound && value > bound.le) || ("lt" in bound && value >= bound.lt));
+  return inside ? null : boundWords(bound);
+}
+
 /** Decimal places kept for edited coordinates, so that a shared scene restores exactly. */
 const COORD_DECIMALS = 4;
 
@@ -152,7 +180,7 @@ export class SceneState {
   /** The shareable part of the state as a plain object (only non-default settings; points if edited). */
   toShared() {
     const shared = { v: 1, settings: diff(this.settings, DEFAULT_SETTINGS) };
-    const view = diff({ ...this.view, layers: undefined, playing: undefined }, DEFAULT_VIEW);
+    const view = diff({ ...this.view, layers: undefined }, DEFAULT_VIEW);
     const layers = diff(this.view.layers, DEFAULT_VIEW.layers);
     if (Object.keys(layers).length) view.layers = layers;
     if (Object.keys(view).length) shared.view = view;

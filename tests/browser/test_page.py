@@ -71,9 +71,7 @@ def test_drag_moves_the_trajectory_and_undo_restores(js_page: PageWatch, server:
     assert page.evaluate("window.rftoy.points().x0[5]") != before
 
     n = page.evaluate("window.rftoy.summary.n")
-    box = page.locator("#scene").bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 40, box["y"] + 40)
+    page.locator("#scene").click(position={"x": 40, "y": 40}, modifiers=["Shift"])
     page.wait_for_function(f"window.rftoy.summary.n === {n + 1} && window.rftoy.trajectory({n}) !== null")
     added = page.evaluate(f"window.rftoy.pointOnPage('x1', {n})")
     page.mouse.dblclick(added["x"], added["y"])
@@ -238,9 +236,7 @@ def test_a_refused_add_is_taken_back_on_the_page(js_page: PageWatch, tight_serve
     page = js_page.page
     page.wait_for_function("window.rftoy.trajectory(0) !== null")
     original = page.evaluate("window.rftoy.points()")
-    box = page.locator("#scene").bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 40, box["y"] + 40)
+    page.locator("#scene").click(position={"x": 40, "y": 40}, modifiers=["Shift"])
     page.wait_for_function("window.rftoy.summary.errors.some((e) => e.includes('one snapshot would take'))")
     page.wait_for_function("window.rftoy.summary.n === 64")
     assert page.evaluate("window.rftoy.points()") == original
