@@ -165,6 +165,13 @@ export function syncTime(state) {
   $("play").textContent = state.view.playing ? "❚❚" : "▶";
 }
 
+/** A round tab's plain explanation. */
+function roundTitle(round) {
+  if (round.kind === "distill") return `${round.name}: a network that makes each sample in one step, taught by ${round.name.replace(/^distill /, "")}`;
+  if (round.index === 0) return "1-RF: the flow learned from the random pairing";
+  return `${round.name}: reflow round ${round.index}, trained on the pairs (x0, z1) of the round before`;
+}
+
 /**
  * The round tabs (the random pairing first) and the compare list.
  * @param {{index: number, name: string}[]} rounds
@@ -173,7 +180,7 @@ export function syncTime(state) {
  */
 export function renderRounds(rounds, current, compared) {
   const tabs = [{ key: "random", name: "random", title: "the random pairing (x0, x1) and its straight, crossing paths" },
-    ...rounds.map((r) => ({ key: String(r.index), name: r.name, title: `round ${r.index}` }))];
+    ...rounds.map((r) => ({ key: String(r.index), name: r.name, title: roundTitle(r) }))];
   $("rounds").replaceChildren(
     ...tabs.map(({ key, name, title }) => {
       const tab = document.createElement("button");

@@ -171,14 +171,16 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   const usable = flow && flow.n === state.x0.length;
-  const r = 4 * view.dpr;
+  // view.marks: presenter mode draws every mark larger
+  const m = view.marks ?? 1;
+  const r = 5 * view.dpr * m;
 
   if (field && state.view.field === "arrows") drawArrows(ctx, view, field);
   if (field && state.view.field === "streamlines") drawStreamlines(ctx, view, field);
 
   if (layers.pairs) {
     ctx.strokeStyle = COLORS.pair;
-    ctx.lineWidth = view.dpr;
+    ctx.lineWidth = view.dpr * m;
     ctx.beginPath();
     for (let i = 0; i < state.x0.length; i++) segment(ctx, view, state.x0[i], state.x1[i]);
     ctx.stroke();
@@ -186,7 +188,7 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
 
   if (usable && layers.newPairs) {
     ctx.strokeStyle = COLORS.newPair;
-    ctx.lineWidth = view.dpr;
+    ctx.lineWidth = 1.5 * view.dpr * m;
     ctx.setLineDash([4 * view.dpr, 4 * view.dpr]);
     ctx.beginPath();
     for (let i = 0; i < flow.n; i++) segment(ctx, view, state.x0[i], positionAt(flow, i, 1));
@@ -196,7 +198,7 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
 
   if (usable && layers.trajectories) {
     ctx.strokeStyle = COLORS.trajectory;
-    ctx.lineWidth = 1.5 * view.dpr;
+    ctx.lineWidth = 2 * view.dpr * m;
     ctx.beginPath();
     for (let i = 0; i < flow.n; i++) {
       for (let k = 0; k <= flow.steps; k++) {
@@ -215,13 +217,13 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
   }
 
   if (layers.samples) {
-    ctx.lineWidth = view.dpr;
+    ctx.lineWidth = view.dpr * m;
     for (const p of state.x1) dot(ctx, view, p, r, COLORS.data, "white");
     for (const p of state.x0) dot(ctx, view, p, r, COLORS.noise, "white");
   }
 
   if (usable && layers.endpoints) {
-    ctx.lineWidth = 1.5 * view.dpr;
+    ctx.lineWidth = 1.5 * view.dpr * m;
     for (let i = 0; i < flow.n; i++) dot(ctx, view, positionAt(flow, i, 1), r * 0.8, null, COLORS.endpoint);
   }
 

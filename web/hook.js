@@ -41,6 +41,8 @@ export function summarize(app) {
     redo: app.state.redoStack.length,
     errors: [...app.errors],
     sharedUrl: app.sharedUrl ?? null,
+    /** the page's mode, whether the introduction shows, and the lesson's step and check (teach.js) */
+    teaching: app.teaching?.summary() ?? null,
     compared: app.compared,
     randomView: app.randomView,
     brushing: app.brushing,
@@ -98,4 +100,3 @@ export function installHook(app) {
     forward,
   });
 }
-

@@ -9,11 +9,13 @@ import { createGpuBackend } from "./gpu.js";
 import { RoundGuard } from "./history.js";
 import { installHook } from "./hook.js";
 import { linkedSceneId, makeLink, readLink, RoundReplay } from "./link.js";
+import { showLoading } from "./loading.js";
 import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
 import { normalPoints, particleOrigins } from "./sampling.js";
 import { Connection, serverDevice } from "./socket.js";
 import { roundCoord, SceneState, settingRefusal } from "./state.js";
+import { installTeaching, prepareLinkedLesson } from "./teach.js";
 import { View } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -141,12 +143,16 @@ class App {
   }
 
   async start() {
+    prepareLinkedLesson(this.state);
     const hello = await this.readLink();
     syncControls(this.state);
     this.bindInput();
+    this.teaching = installTeaching(this);
     new ResizeObserver(() => this.resize()).observe($("canvases"));
     this.resize();
+    showLoading(new URLSearchParams(location.search).get("backend") === "js" ? "Starting…" : "Compiling the WebGPU shaders…");
     await this.startBackend();
+    showLoading("Connecting to the server…");
     serverDevice().then(
       (device) => ($("badge-server").textContent = `server: ${device.toUpperCase()}`),
       (error) => console.warn(`rftoy: /api/health: ${error.message}`),
@@ -223,6 +229,7 @@ class App {
 
   onReady(message) {
     this.ready = true;
+    if (!this.snapshots) showLoading("Training the first flow: its paths appear in a moment…");
     this.limits = message.limits;
     setPresets(message.presets);
     $("n").max = String(message.limits.max_points);
@@ -306,6 +313,7 @@ class App {
     const now = performance.now();
     this.snapshot = snapshot;
     this.snapshots += 1;
+    if (this.snapshots === 1) showLoading(null);
     this.unacknowledged = snapshot.seq;
     const trajectories = snapshot.arrays.trajectories;
     if (trajectories) {
@@ -521,6 +529,7 @@ class App {
     if (!this.pendingMoves.size || !this.connection?.isOpen) return;
     const seq = this.connection.sendEdit({ type: "edit", moves: [...this.pendingMoves.values()] });
     this.noteSent(seq, this.pendingSince);
+    this.lastDragSeq = seq;
     this.pendingMoves.clear();
     this.pendingSince = null;
     this.lastFlush = performance.now();
@@ -739,6 +748,14 @@ class App {
     syncControls(this.state);
   }
 
+  /** Start over on the same points: every round is dropped and 1-RF trains again (presenter's "Start over"). */
+  startOver() {
+    if (!this.ready) return;
+    this.randomView = false;
+    this.nextSceneEdited = this.state.edited;
+    this.sendScene(this.sceneMessage());
+  }
+
   /** Show a round (the server sends its snapshots), or the random pairing drawn as straight paths. */
   selectRound(round) {
     this.randomView = round === "random";
@@ -802,6 +819,7 @@ class App {
       }
     }
     this.view = new View(this.canvases.scene.width, this.canvases.scene.height, dpr);
+    this.view.marks = this.teaching?.markScale() ?? 1;
     this.dirty = true;
     this.renderPanels();
   }
@@ -921,6 +939,7 @@ class App {
       const field = view.field === "off" || this.randomView ? null : this.field;
       drawScene(this.ctx, this.view, this.state, flow, field, this.highlight);
       this.drawBrushPreview();
+      this.teaching?.draw(this.ctx, this.view);
       if (this.compared !== null) this.drawCompare();
       this.dirty = false;
       if (this.unacknowledged !== null) {

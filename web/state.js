@@ -29,14 +29,14 @@ export const DEFAULT_VIEW = Object.freeze({
   loop: true,
   /** dense particles; 0 is automatic (many on WebGPU, fewer in plain JS) */
   particles: 0,
-  field: "arrows",
+  field: "off",
   layers: Object.freeze({
     pairs: true,
     trajectories: true,
     moving: true,
-    endpoints: true,
+    endpoints: false,
     newPairs: false,
-    particles: true,
+    particles: false,
     samples: true,
   }),
 });
