@@ -689,7 +689,7 @@ class App {
     $("hint").textContent = this.brushing
       ? "drawing the target: paint with the pointer · Undo stroke takes back the last one"
       : this.adding
-        ? "add mode: click empty space to add a pair · drag a point · double-click a point to remove its pair"
+        ? "add mode: click or tap empty space to add a pair · drag a point · double-click a point to remove its pair"
         : "drag a point · Shift+click empty space (or Add pairs) to add a pair · double-click a point to remove its pair";
   }
 
@@ -783,6 +783,7 @@ class App {
       const box = /** @type {HTMLInputElement} */ ($("share-link"));
       box.hidden = Boolean(copied);
       status.textContent = copied ? "link copied" : "copy this link:";
+      status.dataset.state = copied ? "copied" : "manual";
       if (!copied) {
         box.value = url;
         box.select();
@@ -857,7 +858,8 @@ class App {
     const aimed = Math.floor((current * this.fps) / (1.25 * MIN_PARTICLE_FPS));
     const count = Math.max(AUTO_PARTICLES.software, Math.min(Math.floor(current / 2), aimed));
     this.particleCap = { asked, count };
-    note.textContent = `capped at ${count}: ${asked} particles kept this page under ${MIN_PARTICLE_FPS} frames per second in plain JavaScript`;
+    const number = (value) => value.toLocaleString("en");
+    note.textContent = `capped at ${number(count)} particles: ${number(asked)} kept this page under ${MIN_PARTICLE_FPS} frames per second in plain JavaScript`;
     note.hidden = false;
     this.resetParticles();
   }
