@@ -210,30 +210,3 @@ export function traceFlow(v, starts, method, steps, warpS = 1) {
   });
   return { points, steps, n, times };
 }
-
-/** Point i of a flow at solver step k (0 … steps). */
-function pointAt(flow, i, k) {
-  const a = 2 * (k * flow.n + i);
-  return [flow.points[a], flow.points[a + 1]];
-}
-
-/**
- * Error vs. steps (design.md §6): for each N in `stepCounts`, the mean distance between N-step Euler endpoints of
- * the net and the flow's own endpoints (traced with the snapshot's finer solver), over its first `maxSamples` points.
- * @param {Float32Array} weights @param {NetShape} net @param {import("./draw.js").Flow} flow
- * @param {number[]} stepCounts @param {number} maxSamples
- * @returns {number[]} one mean distance per step count
- */
-export function errorVsSteps(weights, net, flow, stepCounts, maxSamples) {
-  const v = makeVelocity(weights, net);
-  const count = Math.min(flow.n, maxSamples);
-  const starts = Array.from({ length: count }, (_, i) => pointAt(flow, i, 0));
-  const reference = starts.map((_, i) => pointAt(flow, i, flow.steps));
-  return stepCounts.map((steps) => {
-    const traced = traceFlow(v, starts, "euler", steps);
-    return reference.reduce((sum, [x, y], i) => {
-      const [ex, ey] = pointAt(traced, i, steps);
-      return sum + Math.hypot(ex - x, ey - y);
-    }, 0) / count;
-  });
-}

@@ -28,6 +28,11 @@ export function summarize(app) {
     crossing: current?.metrics?.crossing ?? null,
     crossings: app.rounds.map((r) => r.metrics?.crossing ?? null),
     randomCrossing: app.rounds[0]?.metrics?.trainedCrossing ?? null,
+    quality: app.rounds.map((r) => (r.quality ? {
+      steps: r.quality.euler.map((e) => e.steps), w2: r.quality.euler.map((e) => e.w2), w2Chosen: r.quality.chosen.w2,
+      floor: r.quality.floor, against: r.quality.against,
+    } : null)),
+    probe: app.probe?.summary() ?? null,
     latency: {
       last: app.lastLatency,
       p50: percentile(app.latencies, 0.5),

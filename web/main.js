@@ -2,7 +2,7 @@
 // and runs the animation loop. Installs the read-only test hook `window.rftoy` (hook.js, docs/web.md).
 
 import { bindControls, renderRounds, setPresets, syncControls, syncTime } from "./controls.js";
-import { CpuBackend, errorVsSteps, makeVelocity, traceFlow } from "./cpu.js";
+import { CpuBackend, makeVelocity, traceFlow } from "./cpu.js";
 import { COLORS, drawParticles, drawScene, straightFlow } from "./draw.js";
 import { exportCsv, exportJson, exportPng, exportWebm, exportWeights } from "./export.js";
 import { createGpuBackend } from "./gpu.js";
@@ -12,6 +12,8 @@ import { linkedSceneId, makeLink, readLink, RoundReplay } from "./link.js";
 import { showLoading } from "./loading.js";
 import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
+import { Probe } from "./probe.js";
+import { renderSampleStrip } from "./samples.js";
 import { normalPoints, particleOrigins } from "./sampling.js";
 import { Connection, serverDevice } from "./socket.js";
 import { roundCoord, SceneState, settingRefusal } from "./state.js";
@@ -26,11 +28,6 @@ const AUTO_PARTICLES = { gpu: 20000, software: 1500 };
 const FIELD_COLUMNS = 25;
 /** On the JS backend (or a software adapter) the field is re-evaluated at most this often. */
 const SOFTWARE_FIELD_MS = 100;
-/** Euler steps of the error-vs-steps panel, and how often it is recomputed while a round trains. */
-const ERROR_STEPS = [1, 2, 4, 8, 16, 32];
-const ERROR_EVERY_MS = 3000;
-/** Samples used for error vs. steps (the first ones), to keep it cheap on large scenes. */
-const ERROR_MAX_SAMPLES = 256;
 /**
  * Snapshots the server may send before the page acknowledges drawing one (protocol.md, `ack`): a busy page then
  * gets the freshest snapshot instead of a queue of stale ones.
@@ -48,7 +45,7 @@ const SOFTWARE_RETRACE_MS = 1000;
 const SOFTWARE_RETRACE_STEPS = 8;
 /** The target's name in the controls once the user has painted it (not a server preset). */
 const DRAWN_TARGET = "drawn";
-const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "solver", "steps"];
+const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "coupling", "solver", "steps"];
 /** Settings that make a new net (every round starts over), a new scene, or retrain the shown round (protocol.md). */
 const NET_KEYS = ["width", "depth", "activation", "seed"];
 const SCENE_KEYS = ["source", "target", "n"];
@@ -350,12 +347,6 @@ class App {
       }
       this.latencies.splice(0, Math.max(0, this.latencies.length - LATENCY_WINDOW));
     }
-    const settled = snapshot.state !== "training" && round.errorStep !== snapshot.step;
-    if (settled || now - (round.errorAt ?? 0) > ERROR_EVERY_MS) {
-      round.errorAt = now;
-      round.errorStep = snapshot.step;
-      this.computeErrorVsSteps(snapshot.round);
-    }
     $("train-toggle").textContent = snapshot.state === "paused" ? "Resume training" : "Pause training";
     this.updateBadges();
     this.renderPanels();
@@ -370,14 +361,16 @@ class App {
     this.rounds.length = Math.min(this.rounds.length, snapshot.rounds.length);
     snapshot.rounds.forEach((r, i) => {
       if (!this.rounds[i] || this.rounds[i].name !== r.name) {
-        this.rounds[i] = { index: i, name: r.name, kind: r.kind, losses: [], metrics: null, errorVsSteps: null, lastStep: null };
+        this.rounds[i] = { index: i, name: r.name, kind: r.kind, losses: [], metrics: null, quality: null, pairing: null, lastStep: null };
       }
+      Object.assign(this.rounds[i], { coupling: r.coupling, teacher: r.teacher });
     });
     for (const index of this.roundWeights.keys()) if (index >= this.rounds.length) this.roundWeights.delete(index);
     if (this.compared !== null && this.compared >= this.rounds.length) this.setCompare(null);
     if (changed) {
       this.shownRound = snapshot.round;
       renderRounds(this.rounds, this.randomView ? "random" : snapshot.round, this.compared);
+      renderSampleStrip($("sample-strip"), this.rounds, this.state.x1, $("sample-note"));
     }
   }
 
@@ -394,16 +387,19 @@ class App {
       straightness: metrics.straightness?.s_norm,
       w2: metrics.w2,
     };
+    if (metrics.pairing) round.pairing = metrics.pairing;
+    if (metrics.quality) {
+      round.quality = metrics.quality;
+      renderSampleStrip($("sample-strip"), this.rounds, this.state.x1, $("sample-note"));
+    }
     this.renderPanels();
   }
 
-  /** The round's error vs. steps (cpu.js errorVsSteps) from its stored weights and the shown flow. */
-  computeErrorVsSteps(index) {
-    const round = this.rounds[index];
-    const stored = this.roundWeights.get(index);
-    if (!round || round.kind !== "rf" || !stored || !this.flow) return;
-    const error = errorVsSteps(stored.weights, stored.net, this.flow, ERROR_STEPS, ERROR_MAX_SAMPLES);
-    round.errorVsSteps = { steps: ERROR_STEPS, error };
+  /** The state as drawn: an OT round's pairing lines join each noise point to its OT partner. */
+  drawnState() {
+    const pairing = this.randomView ? null : this.rounds[this.snapshot?.round]?.pairing;
+    if (!pairing || pairing.length !== this.state.x1.length || this.rounds[this.snapshot.round].teacher !== null) return this.state;
+    return { ...this.state, x1: pairing.map((j) => this.state.x1[j]) };
   }
 
   renderPanels() {
@@ -447,6 +443,7 @@ class App {
   // ---- input -------------------------------------------------------------------------------------------------
 
   bindInput() {
+    this.probe = new Probe(this, $("probe"), $("probe-readout"));
     attachPointer(this.canvases.scene, {
       view: () => this.view,
       state: () => this.state,
@@ -936,12 +933,14 @@ class App {
       this.evaluateField(view.t);
     }
     if (this.compared !== null && !this.compareFlow) this.traceCompare();
+    this.probe?.update();
     if (this.dirty || view.playing) {
       const flow = this.randomView ? straightFlow(this.state.x0, this.state.x1) : this.flow;
       const field = view.field === "off" || this.randomView ? null : this.field;
-      drawScene(this.ctx, this.view, this.state, flow, field, this.highlight);
+      drawScene(this.ctx, this.view, this.drawnState(), flow, field, this.highlight);
       this.drawBrushPreview();
       this.teaching?.draw(this.ctx, this.view);
+      this.probe?.draw(this.ctx, this.view);
       if (this.compared !== null) this.drawCompare();
       this.dirty = false;
       if (this.unacknowledged !== null) {

@@ -31,15 +31,18 @@ function niceLog(v) {
 }
 
 /**
- * Axes with log-scaled y (and optionally x) and one polyline per series.
+ * Axes with log-scaled y (and optionally x) and one polyline per series; optionally a y-axis title, a legend of
+ * the labelled series, x tick labels at the series' x values and a dashed horizontal reference line.
  * @param {HTMLCanvasElement} canvas
  * @param {{color: string, xs: number[], ys: number[], label?: string, width?: number}[]} series
- * @param {{logX?: boolean, xLabel?: string, empty?: string}} options
+ * @param {{logX?: boolean, xLabel?: string, yLabel?: string, empty?: string, legend?: boolean,
+ *   xTicks?: boolean, hline?: {y: number, label: string}}} options
  */
 function logPlot(canvas, series, options) {
   const { ctx, w, h } = prepare(canvas);
-  const pad = { l: 40, r: 8, t: 6, b: 18 };
+  const pad = { l: options.yLabel ? 52 : 40, r: 8, t: 6, b: options.xTicks ? 30 : 18 };
   const all = series.flatMap((s) => s.ys.map((y, i) => [s.xs[i], y])).filter(([x, y]) => y > 0 && Number.isFinite(y) && x > 0);
+  if (options.hline?.y > 0 && all.length >= 2) all.push([all[0][0], options.hline.y]);
   ctx.fillStyle = "#888";
   if (all.length < 2) {
     ctx.fillText(options.empty || "waiting for data…", pad.l, h / 2);
@@ -68,6 +71,30 @@ function logPlot(canvas, series, options) {
   ctx.fillText(niceLog(10 ** y0), pad.l - 3, h - pad.b);
   ctx.textAlign = "left";
   if (options.xLabel) ctx.fillText(options.xLabel, pad.l + 2, h - 4);
+  if (options.yLabel) {
+    ctx.save();
+    ctx.translate(11, pad.t + (h - pad.t - pad.b) / 2);
+    ctx.rotate(-Math.PI / 2);
+    ctx.textAlign = "center";
+    ctx.fillText(options.yLabel, 0, 0);
+    ctx.restore();
+  }
+  if (options.xTicks) {
+    ctx.textAlign = "center";
+    for (const x of new Set(series.flatMap((s) => s.xs))) ctx.fillText(String(x), sx(x), h - pad.b + 12);
+    ctx.textAlign = "left";
+  }
+  if (options.hline?.y > 0) {
+    ctx.strokeStyle = "#888";
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(pad.l, sy(options.hline.y));
+    ctx.lineTo(w - pad.r, sy(options.hline.y));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = "#666";
+    ctx.fillText(options.hline.label, pad.l + 4, sy(options.hline.y) - 3);
+  }
   for (const s of series) {
     ctx.strokeStyle = s.color;
     ctx.fillStyle = s.color;
@@ -84,12 +111,28 @@ function logPlot(canvas, series, options) {
     ctx.stroke();
     if (options.logX) s.xs.forEach((x, i) => s.ys[i] > 0 && ctx.fillRect(sx(x) - 2, sy(s.ys[i]) - 2, 4, 4));
   }
+  if (options.legend) drawLegend(ctx, series.filter((s) => s.label), w - pad.r);
+}
+
+/** The series' names in their colors, one per line, right-aligned in the top-right corner. */
+function drawLegend(ctx, series, right) {
+  ctx.textAlign = "right";
+  series.forEach((s, i) => {
+    const y = 14 + 13 * i;
+    ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
+    ctx.fillRect(right - ctx.measureText(s.label).width - 22, y - 10, ctx.measureText(s.label).width + 22, 13);
+    ctx.fillStyle = s.color;
+    ctx.fillRect(right - ctx.measureText(s.label).width - 18, y - 5, 12, 3);
+    ctx.fillText(s.label, right, y);
+  });
+  ctx.textAlign = "left";
 }
 
 /**
- * The per-round state the panels show.
+ * The per-round state the panels show; `quality` is the server's latest sample quality of the round
+ * (docs/protocol.md, `metrics.quality`).
  * @typedef {{index: number, name: string, losses: number[], metrics: Record<string, number> | null,
- *   errorVsSteps: {steps: number[], error: number[]} | null}} RoundInfo
+ *   quality?: object | null}} RoundInfo
  */
 
 /** @param {HTMLCanvasElement} canvas @param {RoundInfo[]} rounds @param {number} current */
@@ -114,12 +157,25 @@ function smooth(values, alpha = 0.2) {
   return out;
 }
 
-/** @param {HTMLCanvasElement} canvas @param {RoundInfo[]} rounds */
+/**
+ * Sample quality against cost: W2 to the target of each round's samples after 1, 2, 4 and 8 Euler steps, one line
+ * per round (a distilled round is one point at one step), log–log, with the W2 floor dashed.
+ * @param {HTMLCanvasElement} canvas @param {RoundInfo[]} rounds
+ */
 export function drawErrorVsSteps(canvas, rounds) {
-  const series = rounds
-    .filter((r) => r.errorVsSteps)
-    .map((r) => ({ color: ROUND_COLORS[r.index % ROUND_COLORS.length], xs: r.errorVsSteps.steps, ys: r.errorVsSteps.error }));
-  logPlot(canvas, series, { logX: true, xLabel: "Euler steps 1…32 (log–log)", empty: "computed while the round trains…" });
+  const measured = rounds.filter((r) => r.quality);
+  const series = measured.map((r) => ({
+    color: ROUND_COLORS[r.index % ROUND_COLORS.length],
+    label: r.name,
+    xs: r.quality.euler.map((e) => e.steps),
+    ys: r.quality.euler.map((e) => e.w2 ?? NaN),
+  }));
+  const floor = measured.at(-1)?.quality.floor;
+  logPlot(canvas, series, {
+    logX: true, xTicks: true, legend: true, xLabel: "Euler steps (log scale)", yLabel: "W2 to target (log)",
+    hline: floor ? { y: floor, label: "floor" } : undefined,
+    empty: "W2 by steps appears a few seconds into training…",
+  });
 }
 
 function fmt(v, digits = 3) {
@@ -142,11 +198,15 @@ export function renderMetrics(tbody, rounds, current) {
       const row = document.createElement("tr");
       if (r.key === String(current)) row.style.fontWeight = "600";
       const crossing = typeof r.crossing === "number" ? (100 * r.crossing).toFixed(1) : "–";
-      for (const [i, text] of [r.name, crossing, fmt(r.cost), fmt(r.straightness)].entries()) {
+      const q = rounds[Number(r.key)]?.quality;
+      const cells = [r.name, crossing, fmt(r.cost), fmt(r.straightness), fmt(q?.euler[0]?.w2), fmt(q?.chosen.w2)];
+      for (const [i, text] of cells.entries()) {
         const cell = document.createElement("td");
         cell.textContent = text;
         if (i === 0) cell.style.color = r.color;
         if (i === 1) cell.dataset.crossing = r.key;
+        if (i === 4) cell.dataset.w2One = r.key;
+        if (i === 5) cell.dataset.w2Chosen = r.key;
         row.append(cell);
       }
       return row;

@@ -19,6 +19,7 @@ export const DEFAULT_SETTINGS = Object.freeze({
   solver: "midpoint",
   steps: 16,
   mode: "pairs",
+  coupling: "independent",
 });
 
 /** Defaults of the view (what is drawn and how time moves); shared too. */
