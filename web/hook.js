@@ -57,6 +57,7 @@ export function summarize(app) {
     replaying: Boolean(app.replay && !app.replay.done),
     particleCap: app.particleCap?.count ?? null,
     dragged: app.highlight?.dragged ? app.highlight.index : null,
+    reconnects: app.reconnects,
   };
 }
 

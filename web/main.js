@@ -45,6 +45,8 @@ const SOFTWARE_RETRACE_MS = 1000;
 const SOFTWARE_RETRACE_STEPS = 8;
 /** The target's name in the controls once the user has painted it (not a server preset). */
 const DRAWN_TARGET = "drawn";
+/** How long "reconnected, your scene was restored" stays up. */
+const RECONNECTED_NOTICE_MS = 5000;
 const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "coupling", "solver", "steps"];
 /** Settings that make a new net (every round starts over), a new scene, or retrain the shown round (protocol.md). */
 const NET_KEYS = ["width", "depth", "activation", "seed"];
@@ -137,6 +139,8 @@ class App {
     this.particleTimes = [];
     this.lastFrame = performance.now();
     this.errors = [];
+    /** how often the session dropped and the page reconnected */
+    this.reconnects = 0;
   }
 
   async start() {
@@ -220,8 +224,51 @@ class App {
       config: (m) => this.onConfig(m.config),
       error: (m) => this.onServerError(m),
       close: () => this.showError("the connection to the server closed; reload the page to start a new session"),
+      resume: () => ({ ...this.resumeHello(), snapshot_window: SNAPSHOT_WINDOW }),
+      reconnecting: () => this.onReconnecting(),
+      reconnected: () => this.showConnection("reconnected, your scene was restored", true),
     });
     this.connection.open({ ...hello, snapshot_window: SNAPSHOT_WINDOW });
+  }
+
+  /** The session dropped: say so; edits made meanwhile stay on the page and go out with the reconnect. */
+  onReconnecting() {
+    this.ready = false;
+    this.reconnects += 1;
+    this.showConnection("connection lost, reconnecting…");
+  }
+
+  /**
+   * The hello of a reconnect: the page's own points and settings, or the scene it asked for and got no answer
+   * to. The new session starts training afresh from them; what was sent and not applied is in them already.
+   */
+  resumeHello() {
+    const asked = this.sceneRequests.at(-1);
+    const s = this.state.settings;
+    if (!asked) this.nextSceneEdited = this.state.edited;
+    if (asked?.painted) Object.assign(s, { source: "gaussian", target: DRAWN_TARGET });
+    const preset = (name) => (name === DRAWN_TARGET ? null : name);
+    const points = { kind: "points", x0: this.state.x0, x1: this.state.x1, source: preset(s.source), target: preset(s.target) };
+    this.sceneRequests = [];
+    this.pendingMoves.clear();
+    this.pendingSince = null;
+    this.sentAt.clear();
+    this.sentEdits.clear();
+    this.lastSentSeq = null;
+    this.appliedSeq = null;
+    this.unacknowledged = null;
+    this.rounds.length = 0;
+    return { scene: asked?.scene ?? points, config: this.configPatch() };
+  }
+
+  /** The connection notice: "reconnecting" stays up; "restored" goes after RECONNECTED_NOTICE_MS. */
+  showConnection(text, restored = false) {
+    const box = $("connection");
+    box.textContent = text;
+    box.classList.toggle("restored", restored);
+    box.hidden = false;
+    clearTimeout(this.connectionTimer);
+    if (restored) this.connectionTimer = setTimeout(() => (box.hidden = true), RECONNECTED_NOTICE_MS);
   }
 
   onReady(message) {
@@ -609,7 +656,7 @@ class App {
    * @param {number | null} brushed brush points before this stroke, for a stroke's scene (else null)
    */
   sendScene(scene, brushed = null) {
-    this.sceneRequests.push({ painted: brushed !== null, brushed });
+    this.sceneRequests.push({ painted: brushed !== null, brushed, scene });
     this.connection.send({ type: "set_scene", scene });
   }
 

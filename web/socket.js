@@ -4,6 +4,13 @@
 export const PROTOCOL_VERSION = 1;
 const FRAME_MAGIC = "RFTY";
 const FRAME_KINDS = { 1: "weights", 2: "trajectories", 3: "endpoints" };
+/** Reconnect delays: the first retry after about RETRY_FIRST_MS, doubling up to RETRY_MAX_MS (each ±25 %). */
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 8000;
+/** Closes after which a retry cannot help: protocol errors, a refused policy (flood, origin, no hello), too big. */
+const FINAL_CLOSE_CODES = new Set([1002, 1003, 1007, 1008, 1009, 1010]);
+/** Server errors that end a session for good (sent before the close): the page was left idle. */
+const FINAL_ERROR_CODES = new Set(["idle"]);
 
 /**
  * Decode one binary frame (protocol.md §4).
@@ -47,10 +54,17 @@ export function decodeFrame(buffer) {
 /**
  * One live session. Incoming messages are handed to `handlers[type]`; snapshots are delivered once all their
  * binary frames have arrived.
+ *
+ * When a live session's socket drops (its replica stopped, the network blinked), the connection retries with
+ * backoff and opens a fresh session with the hello `handlers.resume()` returns (the page's own scene and
+ * settings), calling `handlers.reconnecting({attempt, delayMs, code})` before each try and
+ * `handlers.reconnected()` once the new session is ready. `handlers.close(event)` comes only when it gives up:
+ * a close no retry can help (FINAL_CLOSE_CODES, an `idle` error), or a first connection that never got ready.
  */
 export class Connection {
   /**
-   * @param {Record<string, (message: any) => void>} handlers keyed by message type, plus `open` and `close`
+   * @param {Record<string, (message: any) => any>} handlers keyed by message type, plus `open`, `close`,
+   *   `resume`, `reconnecting` and `reconnected`
    */
   constructor(handlers) {
     this.handlers = handlers;
@@ -59,6 +73,12 @@ export class Connection {
     /** the snapshot waiting for its binary frames */
     this.pending = null;
     this.nextSeq = 1;
+    /** a session of this connection has been ready (so a drop is worth a reconnect) */
+    this.wasReady = false;
+    /** failed reconnect attempts since the last ready session (0 while connected) */
+    this.retries = 0;
+    /** the code of the last `error` message, to tell a final close from a dropped one */
+    this.lastErrorCode = null;
   }
 
   /** Open the page's `ws` (wss on https) and send `hello` with the given extra fields (scene, scene_id, config). */
@@ -74,8 +94,25 @@ export class Connection {
       this.handlers.open?.();
     };
     ws.onmessage = (event) => this.receive(event.data);
-    ws.onclose = (event) => this.handlers.close?.(event);
+    ws.onclose = (event) => this.closed(ws, event);
     this.ws = ws;
+    this.lastErrorCode = null;
+  }
+
+  /** The socket closed: retry if a live session dropped, else report the close. */
+  closed(ws, event) {
+    if (ws !== this.ws) return;
+    this.pending = null;
+    const final = FINAL_CLOSE_CODES.has(event.code) || FINAL_ERROR_CODES.has(this.lastErrorCode);
+    if (!this.wasReady || final) {
+      this.retries = 0;
+      this.handlers.close?.(event);
+      return;
+    }
+    const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.retries) * (0.75 + 0.5 * Math.random());
+    this.retries += 1;
+    this.handlers.reconnecting?.({ attempt: this.retries, delayMs, code: event.code });
+    setTimeout(() => this.open(this.handlers.resume()), delayMs);
   }
 
   get isOpen() {
@@ -102,6 +139,15 @@ export class Connection {
     if (message.type === "snapshot") {
       this.pending = { ...message, arrays: {}, remaining: message.frames.length };
       if (this.pending.remaining === 0) this.deliverSnapshot();
+      return;
+    }
+    if (message.type === "error") this.lastErrorCode = message.code;
+    if (message.type === "ready") {
+      const resumed = this.retries > 0;
+      this.wasReady = true;
+      this.retries = 0;
+      this.handlers.ready?.(message);
+      if (resumed) this.handlers.reconnected?.();
       return;
     }
     this.handlers[message.type]?.(message);
