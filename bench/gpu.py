@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -247,6 +248,7 @@ def main() -> int:
     parser.add_argument("--session-seconds", type=float, default=8.0)
     parser.add_argument("--no-write", action="store_true", help="do not update bench/RESULTS.md")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a `kill` stops the servers it started
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         print("bench/gpu.py: torch sees no CUDA device here; run it on a GPU machine, or with --device cpu for a "

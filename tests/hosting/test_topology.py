@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -25,11 +27,14 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "deploy"))
-from loopback import Nginx, Postgres, Replica, Unavailable, free_port
+from loopback import MAIN_CONF, NGINX, TEMPLATE, Nginx, Postgres, Replica, Unavailable, free_port, render
 
 SOCKETS_PER_ADDRESS = 6
 POINTS = {"kind": "points", "x0": [[-1.5, 0.25], [0.5, -1.0], [1.0, 1.0]], "x1": [[2.0, 2.0], [3.0, -1.0], [0.0, 4.0]],
           "source": None, "target": None}
+
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def missing(message: str) -> NoReturn:
@@ -248,3 +253,32 @@ def test_a_page_whose_replica_dies_reconnects_and_keeps_its_scene(both_up: Topol
     page.wait_for_function("document.getElementById('connection').hidden", timeout=15_000)
     assert errors == []
     context.close()
+
+
+def compose_defaults(value: str) -> str:
+    """What docker compose makes of `${NAME:-default}` with NAME unset."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+
+
+def test_compose_renders_a_config_nginx_accepts(tmp_path: Path) -> None:
+    """compose.yaml read as Docker would: the services wait for each other's health checks, and nginx's
+    environment renders the template into a config `nginx -t` accepts (with the replicas' name on loopback)."""
+    yaml = pytest.importorskip("yaml")
+    if not os.path.exists(NGINX):
+        missing("nginx not found: apt-get install nginx (scripts/setup.sh --browser does)")
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    assert services["rftoy"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["nginx"]["depends_on"]["rftoy"]["condition"] == "service_healthy"
+    assert "healthcheck" in services["db"] and "healthcheck" in services["nginx"]
+    assert services["rftoy"]["environment"]["RFTOY_DATABASE"].startswith("postgresql://rftoy:")
+    env = {name: compose_defaults(value) for name, value in services["nginx"]["environment"].items()}
+    assert set(env) == set(re.findall(r"\$\{([A-Z_]+)\}", TEMPLATE.read_text()))
+    env["RFTOY_UPSTREAM_SERVERS"] = env["RFTOY_UPSTREAM_SERVERS"].replace("rftoy:8000", "127.0.0.1:8000")
+    env["RFTOY_LB_LISTEN"] = f"127.0.0.1:{free_port()}"
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "rftoy.conf").write_text(render(TEMPLATE.read_text(), env))
+    (tmp_path / "nginx.conf").write_text(MAIN_CONF.format(prefix=tmp_path))
+    done = subprocess.run([NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e",
+                           str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "test is successful" in done.stderr
