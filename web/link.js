@@ -12,20 +12,40 @@ const MAX_LINK_CHARS = 1800;
 const MAKES = { rf: "reflow", distill: "distill" };
 
 /**
- * The rounds a link rebuilds: each round's kind in order (the first is 1-RF), the round shown ("random" for
- * the random pairing's tab) and the round compared (or null).
- * @typedef {{chain: string[], shown: number | "random", compared: number | null}} RoundPlan
+ * The rounds a link rebuilds, each with its kind ("rf" | "distill"), coupling and teacher (the index of the round
+ * it was made from; null for a first round), the round shown ("random" for the random pairing's tab) and the
+ * round compared (or null).
+ * @typedef {{kind: string, coupling: string, teacher: number | null}} PlannedRound
+ * @typedef {{chain: PlannedRound[], shown: number | "random", compared: number | null}} RoundPlan
  */
+
+/**
+ * The plan's view of a session's rounds (snapshot.rounds, or the page's list): a server that names no teacher
+ * keeps its rounds in one line, each made from the one before.
+ * @param {{kind: string, coupling?: string, teacher?: number | null}[]} rounds
+ * @returns {PlannedRound[]}
+ */
+export function planOf(rounds) {
+  return rounds.map((r, i) => ({
+    kind: r.kind,
+    coupling: r.coupling ?? "independent",
+    teacher: r.teacher === undefined ? (i ? i - 1 : null) : r.teacher,
+  }));
+}
+
+const same = (a, b) => a.kind === b.kind && a.coupling === b.coupling && a.teacher === b.teacher;
 
 /** The stored scene the page's link names (`?scene=<id>`), or null. */
 export function linkedSceneId() {
   return new URLSearchParams(location.search).get("scene");
 }
 
-/** A link's round plan if it is well formed and can be rebuilt, else null. */
+/** A link's round plan if it is well formed, else null. */
 function checkPlan(plan) {
-  if (!plan || !Array.isArray(plan.chain) || plan.chain[0] !== "rf") return null;
-  if (!plan.chain.every((kind, i) => MAKES[kind] && (i === 0 || plan.chain[i - 1] === "rf"))) return null;
+  if (!plan || !Array.isArray(plan.chain) || !plan.chain.length) return null;
+  const known = (r, i) => r && MAKES[r.kind] && typeof r.coupling === "string"
+    && (r.teacher === null || (Number.isInteger(r.teacher) && r.teacher >= 0 && r.teacher < i));
+  if (!plan.chain.every(known)) return null;
   const index = (value) => Number.isInteger(value) && value >= 0 && value < plan.chain.length;
   return {
     chain: plan.chain,
@@ -61,7 +81,7 @@ export async function readLink(state) {
  */
 export async function makeLink(state, pointsScene, config, plan) {
   const shared = state.toShared();
-  const keepRounds = plan.chain.length > 1 || plan.shown === "random";
+  const keepRounds = plan.chain.length > 1 || plan.shown !== 0 || plan.compared !== null;
   if (keepRounds) shared.rounds = plan;
   const page = `${location.origin}${location.pathname}`;
   const url = `${page}#s=${await compress(shared)}`;
@@ -74,16 +94,17 @@ export async function makeLink(state, pointsScene, config, plan) {
 }
 
 /**
- * Rebuilds a link's rounds on the live session, one snapshot at a time: when the newest round has converged
- * it asks for the next (reflow or distill), and once all exist it shows the linked round. It gives up (and
- * says so) if the session's rounds stop matching the plan, e.g. after the user changed the scene.
+ * Rebuilds a link's rounds on the live session, one snapshot at a time: once the newest round has converged it
+ * selects the next round's teacher (if another) and asks for the next round (reflow or distill); once all exist
+ * it shows the linked round. First rounds (1-RF, an OT round) come from the link's scene and config. It gives up
+ * (and says so) if the session's rounds stop matching the plan, e.g. after the user changed the scene.
  */
 export class RoundReplay {
   /** @param {RoundPlan} plan */
   constructor(plan) {
     this.plan = plan;
-    /** how many rounds existed when the last round was asked for (each is asked for once) */
-    this.asked = 1;
+    /** the message last sent, by the number of rounds it was sent at (each is sent once) */
+    this.sent = "";
     this.done = false;
   }
 
@@ -94,29 +115,35 @@ export class RoundReplay {
    */
   next(snapshot) {
     const { chain } = this.plan;
-    const have = snapshot.rounds;
-    const matches = have.length <= chain.length && have.every((r, i) => r.kind === chain[i]);
-    if (!matches || snapshot.round !== have.length - 1) {
-      this.done = true;
-      return { status: "the link's rounds were not rebuilt: the scene or the rounds changed first" };
-    }
-    const newest = have[have.length - 1];
+    const have = planOf(snapshot.rounds);
+    if (have.length > chain.length || !have.every((r, i) => same(r, chain[i]))) return this.giveUp();
+    const newest = snapshot.rounds[have.length - 1];
     if (have.length === chain.length) {
       // showing an earlier round stops the newest one's training: it converges first
       const last = chain.length - 1;
-      if (!newest.converged && this.plan.shown !== last && this.plan.shown !== "random") return { status: this.progress(have) };
+      if (!newest.converged && this.plan.shown !== last && this.plan.shown !== "random") return { status: this.progress(snapshot) };
       this.done = true;
       return { finish: this.plan, status: "" };
     }
-    if (newest.converged && this.asked === have.length) {
-      this.asked = have.length + 1;
-      return { send: { type: MAKES[chain[have.length]] }, status: this.progress(have) };
-    }
-    return { status: this.progress(have) };
+    const wanted = chain[have.length];
+    if (wanted.teacher === null) return this.giveUp();
+    if (!newest.converged || !snapshot.rounds[wanted.teacher].converged) return { status: this.progress(snapshot) };
+    const send = snapshot.round === wanted.teacher
+      ? { type: MAKES[wanted.kind] }
+      : { type: "select_round", round: wanted.teacher };
+    const key = `${have.length}:${send.type}`;
+    if (this.sent === key) return { status: this.progress(snapshot) };
+    this.sent = key;
+    return { send, status: this.progress(snapshot) };
   }
 
-  progress(have) {
-    const newest = have[have.length - 1];
-    return `rebuilding this link's rounds from the same seeds: training ${newest.name} (${have.length} of ${this.plan.chain.length})…`;
+  giveUp() {
+    this.done = true;
+    return { status: "the link's rounds were not rebuilt: the scene or the rounds changed first" };
+  }
+
+  progress(snapshot) {
+    const training = snapshot.rounds[snapshot.round]?.name ?? "";
+    return `rebuilding this link's rounds from the same seeds: training ${training} (${snapshot.rounds.length} of ${this.plan.chain.length})…`;
   }
 }

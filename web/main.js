@@ -8,7 +8,7 @@ import { exportCsv, exportJson, exportPng, exportWebm, exportWeights } from "./e
 import { createGpuBackend } from "./gpu.js";
 import { RoundGuard } from "./history.js";
 import { installHook } from "./hook.js";
-import { linkedSceneId, makeLink, readLink, RoundReplay } from "./link.js";
+import { linkedSceneId, makeLink, planOf, readLink, RoundReplay } from "./link.js";
 import { showLoading } from "./loading.js";
 import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
@@ -705,6 +705,7 @@ class App {
     const box = $("replay-status");
     box.textContent = step.status;
     box.hidden = !step.status;
+    if (this.replay.done && step.status) setTimeout(() => (box.hidden = true), 8000);
   }
 
   /** Brush mode on or off; off keeps the drawn target as the scene. Add mode and the brush exclude each other. */
@@ -819,7 +820,8 @@ class App {
   async share() {
     const status = $("share-status");
     try {
-      const plan = { chain: this.rounds.map((r) => r.kind), shown: this.randomView ? "random" : this.snapshot?.round ?? 0, compared: this.compared };
+      const shown = this.randomView ? "random" : this.snapshot?.round ?? 0;
+      const plan = { chain: planOf(this.snapshot?.rounds ?? []), shown, compared: this.compared };
       const url = await makeLink(this.state, () => ({ ...this.sceneMessage(), kind: "points" }), this.configPatch(), plan);
       this.sharedUrl = url;
       const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false);
