@@ -93,7 +93,8 @@ function logPlot(canvas, series, options) {
     ctx.stroke();
     ctx.setLineDash([]);
     ctx.fillStyle = "#666";
-    ctx.fillText(options.hline.label, pad.l + 4, sy(options.hline.y) - 3);
+    const above = sy(options.hline.y) - pad.t > 12;
+    ctx.fillText(options.hline.label, pad.l + 4, sy(options.hline.y) + (above ? -3 : 11));
   }
   for (const s of series) {
     ctx.strokeStyle = s.color;

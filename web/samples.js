@@ -5,7 +5,7 @@
 import { ROUND_COLORS } from "./plots.js";
 import { WORLD_HALF } from "./view.js";
 
-/** CSS pixels of one map's side. */
+/** CSS pixels of one map's side at most (styles.css sizes it; the backing store is made for this). */
 const MAP_CSS = 68;
 const TARGET_COLOR = "rgba(230, 159, 0, 0.45)";
 
@@ -52,7 +52,8 @@ export function renderSampleStrip(container, rounds, target, note) {
   const last = measured.at(-1).quality;
   const floor = last.floor === null ? "no floor for drawn data (it has no preset to draw fresh samples from)"
     : `floor ${fmt(last.floor)}: what fresh samples of the target itself score`;
-  note.textContent = `W2 of ${last.n} generated samples to ${last.against} (lower is better; ${floor}).`;
+  const memorized = last.against.includes("scene") ? " In pairs mode a flow can score below the floor by reproducing the points themselves." : "";
+  note.textContent = `W2 of ${last.n} generated samples to ${last.against} (lower is better; ${floor}).${memorized}`;
   container.replaceChildren(...measured.map((round) => {
     const q = round.quality;
     const color = ROUND_COLORS[round.index % ROUND_COLORS.length];
@@ -81,12 +82,15 @@ export function renderSampleStrip(container, rounds, target, note) {
       figure.dataset.w2 = String(entry.w2 ?? "");
       figure.title = `${round.name}: where ${entry.label} take ${q.n} noise points (colored) over the target (faint orange); W2 ${fmt(entry.w2)}`;
       const canvas = document.createElement("canvas");
-      canvas.style.width = canvas.style.height = `${MAP_CSS}px`;
       canvas.setAttribute("role", "img");
       canvas.setAttribute("aria-label", figure.title);
       drawMap(canvas, entry.points, target, color);
       const caption = document.createElement("figcaption");
-      caption.textContent = `${entry.key === "chosen" ? `${solverName(entry.method)}×${entry.steps}` : `${entry.steps} step${entry.steps > 1 ? "s" : ""}`} · ${fmt(entry.w2)}`;
+      const what = document.createElement("span");
+      what.textContent = entry.key === "chosen" ? `${solverName(entry.method)}×${entry.steps}` : `${entry.steps} step${entry.steps > 1 ? "s" : ""}`;
+      const value = document.createElement("b");
+      value.textContent = fmt(entry.w2);
+      caption.append(what, value);
       figure.append(canvas, caption);
       maps.append(figure);
     }
