@@ -11,6 +11,7 @@ const BY_ID = {
   "new-seed": "draw a fresh scene with the next seed",
   brush: "paint your own data with the pointer; the painted points become the target",
   mode: "pairs: train on the points you see; online: train on fresh random samples every step",
+  coupling: "how noise and data are paired for the first round: at random, or by optimal transport (the pairing with the least total squared distance, whose straight paths do not meet)",
   width: "neurons per hidden layer of the velocity network; wider learns finer detail, slower",
   depth: "hidden layers of the velocity network",
   activation: "the network's nonlinearity",
@@ -68,6 +69,8 @@ const BY_TEXT = {
   Loss: "the training loss over time, one line per round",
   Rounds: "the numbers of each round side by side",
   "Error vs. steps": "how close a few large steps land to the many-step paths",
+  "W2 vs. Euler steps": "how close each round's samples are to the data (W2, lower is closer) when made with 1, 2, 4 or 8 Euler steps",
+  "Sample quality by steps": "the samples each round makes with 1, 2, 4 and 8 Euler steps and with the chosen solver, with their W2 to the data",
   Scene: "the points the flow is trained on",
   Network: "the velocity network's size",
   Solver: "how paths are followed from t = 0 to t = 1",
@@ -125,6 +128,7 @@ export function explain(root) {
     const text = BY_TEXT[el.textContent.trim()];
     if (text && !el.title) el.title = text;
   }
+  for (const close of document.querySelectorAll("dialog form[method=dialog] button")) close.title ||= "close this window";
   for (const input of document.querySelectorAll("#controls label > input, #controls label > select, #timebar label > input, #timebar label > select")) {
     const label = input.closest("label");
     if (input.title && !label.title) label.title = input.title;

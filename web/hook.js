@@ -48,6 +48,8 @@ export function summarize(app) {
     sharedUrl: app.sharedUrl ?? null,
     /** the page's mode, whether the introduction shows, and the lesson's step and check (teach.js) */
     teaching: app.teaching?.summary() ?? null,
+    /** the page's mode, whether the introduction shows, and the lesson's step and check (teach.js) */
+    teaching: app.teaching?.summary() ?? null,
     compared: app.compared,
     randomView: app.randomView,
     brushing: app.brushing,

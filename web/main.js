@@ -10,6 +10,7 @@ import { RoundGuard } from "./history.js";
 import { installHook } from "./hook.js";
 import { linkedSceneId, makeLink, planOf, readLink, RoundReplay } from "./link.js";
 import { showLoading } from "./loading.js";
+import { showLoading } from "./loading.js";
 import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
 import { Probe } from "./probe.js";
@@ -18,7 +19,8 @@ import { normalPoints, particleOrigins } from "./sampling.js";
 import { Connection, serverDevice } from "./socket.js";
 import { roundCoord, SceneState, settingRefusal } from "./state.js";
 import { installTeaching, prepareLinkedLesson } from "./teach.js";
-import { View } from "./view.js";
+import { installTeaching, prepareLinkedLesson } from "./teach.js";
+import { fitHalf, View } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -274,6 +276,7 @@ class App {
   onReady(message) {
     this.ready = true;
     if (!this.snapshots) showLoading("Training the first flow: its paths appear in a moment…");
+    if (!this.snapshots) showLoading("Training the first flow: its paths appear in a moment…");
     this.limits = message.limits;
     setPresets(message.presets);
     $("n").max = String(message.limits.max_points);
@@ -308,6 +311,9 @@ class App {
     s.n = scene.x0.length;
     this.confirmedScene = { source: s.source, target: s.target, n: s.n };
     this.state.setPoints(scene.x0, scene.x1, this.nextSceneEdited);
+    // zoom to the new scene (kept while its points are edited, so the view holds still under a drag)
+    this.worldHalf = fitHalf([...scene.x0, ...scene.x1]);
+    this.resize();
     this.flow = null;
     this.compareFlow = null;
     this.resetParticles();
@@ -357,6 +363,7 @@ class App {
     const now = performance.now();
     this.snapshot = snapshot;
     this.snapshots += 1;
+    if (this.snapshots === 1) showLoading(null);
     if (this.snapshots === 1) showLoading(null);
     this.unacknowledged = snapshot.seq;
     const trajectories = snapshot.arrays.trajectories;
@@ -573,6 +580,7 @@ class App {
     if (!this.pendingMoves.size || !this.connection?.isOpen) return;
     const seq = this.connection.sendEdit({ type: "edit", moves: [...this.pendingMoves.values()] });
     this.noteSent(seq, this.pendingSince);
+    this.lastDragSeq = seq;
     this.lastDragSeq = seq;
     this.pendingMoves.clear();
     this.pendingSince = null;
@@ -801,6 +809,14 @@ class App {
     this.sendScene(this.sceneMessage());
   }
 
+  /** Start over on the same points: every round is dropped and 1-RF trains again (presenter's "Start over"). */
+  startOver() {
+    if (!this.ready) return;
+    this.randomView = false;
+    this.nextSceneEdited = this.state.edited;
+    this.sendScene(this.sceneMessage());
+  }
+
   /** Show a round (the server sends its snapshots), or the random pairing drawn as straight paths. */
   selectRound(round) {
     this.randomView = round === "random";
@@ -865,7 +881,8 @@ class App {
         canvas.height = h;
       }
     }
-    this.view = new View(this.canvases.scene.width, this.canvases.scene.height, dpr);
+    this.view = new View(this.canvases.scene.width, this.canvases.scene.height, dpr, this.worldHalf);
+    this.view.marks = this.teaching?.markScale() ?? 1;
     this.view.marks = this.teaching?.markScale() ?? 1;
     this.dirty = true;
     this.renderPanels();
@@ -989,6 +1006,7 @@ class App {
       drawScene(this.ctx, this.view, this.drawnState(), flow, field, this.highlight);
       this.drawBrushPreview();
       this.teaching?.draw(this.ctx, this.view);
+      this.teaching?.draw(this.ctx, this.view);
       this.probe?.draw(this.ctx, this.view);
       if (this.compared !== null) this.drawCompare();
       this.dirty = false;
@@ -1046,7 +1064,7 @@ class App {
   drawCompare() {
     const canvas = this.canvases.compare;
     const ctx = canvas.getContext("2d");
-    const view = new View(canvas.width, canvas.height, this.view.dpr);
+    const view = new View(canvas.width, canvas.height, this.view.dpr, this.worldHalf);
     const state = { ...this.state, view: { ...this.state.view, field: "off" } };
     drawScene(ctx, view, state, this.compareFlow, null, null);
     ctx.fillStyle = "#333";
