@@ -172,13 +172,6 @@ function roundTitle(round) {
   return `${round.name}: reflow round ${round.index}, trained on the pairs (x0, z1) of the round before`;
 }
 
-/** A round tab's plain explanation. */
-function roundTitle(round) {
-  if (round.kind === "distill") return `${round.name}: a network that makes each sample in one step, taught by ${round.name.replace(/^distill /, "")}`;
-  if (round.index === 0) return "1-RF: the flow learned from the random pairing";
-  return `${round.name}: reflow round ${round.index}, trained on the pairs (x0, z1) of the round before`;
-}
-
 /**
  * The round tabs (the random pairing first) and the compare list.
  * @param {{index: number, name: string}[]} rounds

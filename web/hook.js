@@ -46,10 +46,6 @@ export function summarize(app) {
     redo: app.state.redoStack.length,
     errors: [...app.errors],
     sharedUrl: app.sharedUrl ?? null,
-    /** the page's mode, whether the introduction shows, and the lesson's step and check (teach.js) */
-    teaching: app.teaching?.summary() ?? null,
-    /** the page's mode, whether the introduction shows, and the lesson's step and check (teach.js) */
-    teaching: app.teaching?.summary() ?? null,
     compared: app.compared,
     randomView: app.randomView,
     brushing: app.brushing,
@@ -59,6 +55,8 @@ export function summarize(app) {
     replaying: Boolean(app.replay && !app.replay.done),
     particleCap: app.particleCap?.count ?? null,
     dragged: app.highlight?.dragged ? app.highlight.index : null,
+    /** the page's mode, whether the introduction shows, and the lesson's step and check (teach.js) */
+    teaching: app.teaching?.summary() ?? null,
     reconnects: app.reconnects,
   };
 }
@@ -108,3 +106,4 @@ export function installHook(app) {
     forward,
   });
 }
+

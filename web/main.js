@@ -10,7 +10,6 @@ import { RoundGuard } from "./history.js";
 import { installHook } from "./hook.js";
 import { linkedSceneId, makeLink, planOf, readLink, RoundReplay } from "./link.js";
 import { showLoading } from "./loading.js";
-import { showLoading } from "./loading.js";
 import { drawErrorVsSteps, drawLoss, percentile, renderMetrics } from "./plots.js";
 import { attachPointer } from "./pointer.js";
 import { Probe } from "./probe.js";
@@ -18,7 +17,6 @@ import { renderSampleStrip } from "./samples.js";
 import { normalPoints, particleOrigins } from "./sampling.js";
 import { Connection, serverDevice } from "./socket.js";
 import { roundCoord, SceneState, settingRefusal } from "./state.js";
-import { installTeaching, prepareLinkedLesson } from "./teach.js";
 import { installTeaching, prepareLinkedLesson } from "./teach.js";
 import { fitHalf, View } from "./view.js";
 
@@ -276,7 +274,6 @@ class App {
   onReady(message) {
     this.ready = true;
     if (!this.snapshots) showLoading("Training the first flow: its paths appear in a moment…");
-    if (!this.snapshots) showLoading("Training the first flow: its paths appear in a moment…");
     this.limits = message.limits;
     setPresets(message.presets);
     $("n").max = String(message.limits.max_points);
@@ -363,7 +360,6 @@ class App {
     const now = performance.now();
     this.snapshot = snapshot;
     this.snapshots += 1;
-    if (this.snapshots === 1) showLoading(null);
     if (this.snapshots === 1) showLoading(null);
     this.unacknowledged = snapshot.seq;
     const trajectories = snapshot.arrays.trajectories;
@@ -580,7 +576,6 @@ class App {
     if (!this.pendingMoves.size || !this.connection?.isOpen) return;
     const seq = this.connection.sendEdit({ type: "edit", moves: [...this.pendingMoves.values()] });
     this.noteSent(seq, this.pendingSince);
-    this.lastDragSeq = seq;
     this.lastDragSeq = seq;
     this.pendingMoves.clear();
     this.pendingSince = null;
@@ -809,14 +804,6 @@ class App {
     this.sendScene(this.sceneMessage());
   }
 
-  /** Start over on the same points: every round is dropped and 1-RF trains again (presenter's "Start over"). */
-  startOver() {
-    if (!this.ready) return;
-    this.randomView = false;
-    this.nextSceneEdited = this.state.edited;
-    this.sendScene(this.sceneMessage());
-  }
-
   /** Show a round (the server sends its snapshots), or the random pairing drawn as straight paths. */
   selectRound(round) {
     this.randomView = round === "random";
@@ -882,7 +869,6 @@ class App {
       }
     }
     this.view = new View(this.canvases.scene.width, this.canvases.scene.height, dpr, this.worldHalf);
-    this.view.marks = this.teaching?.markScale() ?? 1;
     this.view.marks = this.teaching?.markScale() ?? 1;
     this.dirty = true;
     this.renderPanels();
@@ -1005,7 +991,6 @@ class App {
       const field = view.field === "off" || this.randomView ? null : this.field;
       drawScene(this.ctx, this.view, this.drawnState(), flow, field, this.highlight);
       this.drawBrushPreview();
-      this.teaching?.draw(this.ctx, this.view);
       this.teaching?.draw(this.ctx, this.view);
       this.probe?.draw(this.ctx, this.view);
       if (this.compared !== null) this.drawCompare();
