@@ -284,7 +284,8 @@ class App {
     for (const [key, bound] of Object.entries(this.bounds ?? {})) {
       const input = $(key);
       if (!input) continue;
-      if ("ge" in bound) input.min = String(bound.ge);
+      // a box stepping by more than 1 (width by 4) keeps its own minimum, the base of its steps
+      if ("ge" in bound && !(Number(input.step) > 1)) input.min = String(bound.ge);
       if ("le" in bound) input.max = String(bound.le);
     }
     this.onConfig(message.config);

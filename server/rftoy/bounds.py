@@ -16,7 +16,7 @@ from rftoy.settings import Settings
 
 # The name a person knows each setting by (the page's label).
 LABELS = {"n": "points", "seed": "seed", "width": "width", "depth": "depth", "lr": "learning rate",
-          "batch": "batch", "warp_s": "warp s", "steps": "solver steps"}
+          "batch": "batch", "warp_s": "time warp", "steps": "solver steps"}
 # pydantic error types that mean "outside the range" or "not a number of the right kind".
 BOUND_ERRORS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal", "int_type",
                           "int_parsing", "int_from_float", "float_type", "float_parsing", "finite_number"})
