@@ -30,16 +30,21 @@ from rftoy.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
 from rftoy.http_guard import gate_of, guarded_protocol
 from rftoy.protocol import (
     MAX_SCENE_ID_CHARS,
+    NET_FIELDS,
     PROTOCOL_VERSION,
     Ack,
     AddPair,
     Config,
+    Distill,
     Edit,
     Hello,
     Ping,
     ProtocolError,
+    Reflow,
     RemovePair,
+    Reset,
     SceneBody,
+    SetConfig,
     clip,
     dumps,
     echo,
@@ -191,6 +196,7 @@ class Hub:
         self.connections = 0
         self.clients = ClientCounts(settings.max_sessions_per_client)
         self.saves = ClientBuckets(settings.scene_saves_per_minute / 60, settings.scene_saves_per_minute)
+        self.costly = ClientBuckets(settings.costly_per_minute / 60, settings.costly_burst)
         self.telemetry = Telemetry(settings.metrics_window_s)
         self.sessions: dict[str, Session] = {}
 
@@ -208,7 +214,7 @@ class Hub:
                                  "sessions open; close a tab and try again"), CLOSE_TRY_LATER
         return None
 
-    async def open_session(self, hello: Hello, outbox: Outbox) -> Session:
+    async def open_session(self, hello: Hello, outbox: Outbox, client: str) -> Session:
         config = Config()
         scene = hello.scene
         if hello.scene_id is not None:
@@ -231,6 +237,7 @@ class Hub:
             config = hello.config.apply(config)
         session = Session(self.settings, self.device, self.pool, scene, config, outbox.send, outbox.offer,
                           self.telemetry.steps.add, self.batched, self.metrics_pool)
+        session.client = client
         self.sessions[session.id] = session
         return session
 
@@ -294,7 +301,7 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
                 else:
                     message = parse_client_message(text, settings)
                 opening = session is None
-                session = await _dispatch(message, session, hub, outbox)
+                session = await _dispatch(message, session, hub, outbox, client)
                 if opening and session is not None:
                     hub.telemetry.sessions_total += 1
                     log_event("session_start", session=session.id, client=client, points=len(session.x0),
@@ -355,13 +362,20 @@ def _close_reason(frame: dict[str, Any], limit: RateLimit, outbox: Outbox,
     return None if flooded is None else (CLOSE_POLICY, flooded)
 
 
-async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Outbox) -> Session | None:
+def _costly(message: Any) -> bool:
+    """Messages that restart or add training: a new round, a distillation, a reset, a new net."""
+    return isinstance(message, Reflow | Distill | Reset) or (
+        isinstance(message, SetConfig) and bool(NET_FIELDS & message.config.changes().keys()))
+
+
+async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Outbox,
+                    client: str) -> Session | None:
     if isinstance(message, Ping):
         outbox.send({"type": "pong", "nonce": message.nonce, "time": time.time()})
     elif isinstance(message, Hello):
         if session is not None:
             raise ProtocolError("state", "this connection already said hello", "hello")
-        session = await hub.open_session(message, outbox)
+        session = await hub.open_session(message, outbox, client)
         outbox.window = message.snapshot_window
         outbox.send(ready_message(session, hub.settings))
         session.start()
@@ -371,6 +385,10 @@ async def _dispatch(message: Any, session: Session | None, hub: Hub, outbox: Out
     elif isinstance(message, Ack):
         outbox.ack(message.seq)
     else:
+        if _costly(message) and (wait_s := hub.costly.take(client)) is not None:
+            raise ProtocolError("rate_limited", f"more than {hub.settings.costly_per_minute} reflows, distills, "
+                                f"resets and new nets per minute from your address; try again in {wait_s:.0f} s",
+                                message.type)
         await session.handle(message)
         if isinstance(message, Edit | AddPair | RemovePair):
             outbox.note_edit(message.seq)

@@ -6,6 +6,12 @@ training step for every chunk still training, in batches of nets that share a sh
 so every session advances and a dragged one never waits behind the others. Chunks whose training is over go to
 the tracer, which traces them in batches of nets that share a shape and solver grid, and hands each session its
 snapshot. Sessions that are converged or paused submit no chunks and cost nothing.
+
+Time is shared fairly between clients (addresses), not chunks (rftoy.fair): each client is charged the trainer
+and tracer time its chunks took, a tick takes chunks only from clients within `FAIR_QUANTUM_S` of the least
+charged one, and the tracer serves the least charged client first. A client gains nothing by opening more
+sessions or choosing the costliest settings: it waits longer for its own turns, not others for theirs. Within
+a client, its sessions take turns (the longest waiting first).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from rftoy.chunk import (
     trace_request,
     training_over,
 )
+from rftoy.fair import LIGHT_WORK, Shares, work_of
 from rftoy.threads import inherit_torch_threads
 from rftoy.transfer import to_host
 
@@ -43,6 +50,8 @@ class Slot:
 
     job: ChunkJob
     future: Future[ChunkResult | None]
+    client: str = "local"
+    submitted_at: float = field(default_factory=time.perf_counter)
     prepared: Prepared | None = None
     training: bool = False
     last_tick: int = -1
@@ -61,6 +70,11 @@ class Slot:
         """Pair rows one of its steps takes (a fixed set smaller than the batch is taken whole)."""
         batch = self.job.config.batch
         return batch if self.job.config.mode == "online" else min(batch, len(self.job.x0))
+
+    @property
+    def work(self) -> float:
+        """The relative cost of one of its steps (rows times the net's weights)."""
+        return work_of(self.rows, self.job.config.width, self.job.config.depth)
 
 
 @dataclass
@@ -87,6 +101,8 @@ class Worker:
     slots: list[Slot] = field(default_factory=list)
     ready: list[Slot] = field(default_factory=list)
     stats: WorkerStats = field(default_factory=WorkerStats)
+    train_shares: Shares = field(default_factory=Shares)
+    trace_shares: Shares = field(default_factory=Shares)
     closed: bool = False
     wake: threading.Condition = field(default_factory=threading.Condition)
     traces_waiting: threading.Condition = field(default_factory=threading.Condition)
@@ -102,14 +118,14 @@ class Worker:
         for thread in self.threads:
             thread.start()
 
-    def submit(self, job: ChunkJob) -> Future[ChunkResult | None]:
+    def submit(self, job: ChunkJob, client: str = "local") -> Future[ChunkResult | None]:
         future: Future[ChunkResult | None] = Future()
         future.set_running_or_notify_cancel()  # not cancellable: a closing session waits for the worker to let go
         with self.wake:
             if self.closed:
                 future.set_result(None)
                 return future
-            self.arrivals.append(Slot(job, future))
+            self.arrivals.append(Slot(job, future, client))
             self.wake.notify()
         return future
 
@@ -143,8 +159,12 @@ class Worker:
                     _end(self.ready)
                     self.ready = []
                     return
-                ready, self.ready = self.ready, []
+                client = self.trace_shares.next_client({slot.client for slot in self.ready})
+                ready = light_first([slot for slot in self.ready if slot.client == client])
+                self.ready = [slot for slot in self.ready if slot not in ready]
+            started = time.perf_counter()
             self._trace(ready)
+            self.trace_shares.charge({client: time.perf_counter() - started})
 
     def _hand_to_tracer(self, slot: Slot) -> None:
         slot.training = False
@@ -192,13 +212,15 @@ class Worker:
         if not training:
             return
         started = time.perf_counter()
-        picked = pick(training, self.max_rows)
+        picked = pick(training, self.max_rows, self.train_shares)
         for group in _groups(picked, lambda s: shape_key(s.job.round.trainer)):
             if self._guard(group, lambda g=group: _step(g)):
                 self.stats.steps += len(group)
                 self.stats.shared_steps += len(group) if len(group) > 1 else 0
         self.stats.ticks += 1
         for slot in picked:
+            if slot.last_tick < 0:  # its training time counts from its first step, not from its wait for a turn
+                slot.job.deadline += started - slot.submitted_at
             slot.last_tick = self.stats.ticks
             if slot not in self.slots:
                 continue
@@ -211,7 +233,13 @@ class Worker:
                 _settle_future(slot, interrupted(slot.job, slot.prepared))
             else:
                 self._hand_to_tracer(slot)
-        self.stats.tick_s += time.perf_counter() - started
+        spent = time.perf_counter() - started
+        self.stats.tick_s += spent
+        total = sum(slot.work for slot in picked)
+        charges: dict[str, float] = {}
+        for slot in picked:
+            charges[slot.client] = charges.get(slot.client, 0.0) + spent * slot.work / total
+        self.train_shares.charge(charges)
 
     def _trace(self, ready: list[Slot]) -> None:
         started = time.perf_counter()
@@ -265,15 +293,31 @@ def _end(slots: list[Slot]) -> None:
         _settle_future(slot, None)
 
 
-def pick(training: list[Slot], max_rows: int) -> list[Slot]:
-    """A tick's chunks: dragged ones first, then the longest waiting, up to `max_rows` rows (at least one)."""
+def pick(training: list[Slot], max_rows: int, shares: Shares | None = None) -> list[Slot]:
+    """A tick's chunks, up to `max_rows` rows (at least one): only those of clients whose share of the time is
+    due (`Shares.due`), the least charged client first; within a client, dragged chunks first, then the longest
+    waiting."""
+    due = {} if shares is None else shares.due({slot.client for slot in training})
+    if shares is not None:
+        training = [slot for slot in training if slot.client in due]
     picked, rows = [], 0
-    for slot in sorted(training, key=lambda s: (not s.job.fresh, s.last_tick)):
+    work: dict[str, float] = {}
+    for slot in sorted(training, key=lambda s: (not s.job.fresh, due.get(s.client, 0.0), s.last_tick)):
         if picked and rows + slot.rows > max_rows:
             continue
+        if shares is not None and slot.client in work and work[slot.client] + slot.work > LIGHT_WORK:
+            continue  # a client's heavy chunks take one step per tick each, in turn: ticks stay short
         picked.append(slot)
         rows += slot.rows
+        work[slot.client] = work.get(slot.client, 0.0) + slot.work
     return picked
+
+
+def light_first(slots: list[Slot]) -> list[Slot]:
+    """One client's traces for one turn of the tracer: all of them while light, else one (heavy traces in turn)."""
+    if sum(slot.work for slot in slots) <= LIGHT_WORK:
+        return slots
+    return [min(slots, key=lambda slot: slot.work)]
 
 
 def _step(group: list[Slot]) -> None:
@@ -300,9 +344,10 @@ class BatchedTrainer:
         for index, worker in enumerate(self.workers):
             worker.start(f"rftoy-batched-{index}")
 
-    def submit(self, job: ChunkJob) -> Future[ChunkResult | None]:
-        """Queue a chunk on the least loaded worker; the future gets its result, or None if its session stopped."""
-        return min(self.workers, key=lambda w: w.load).submit(job)
+    def submit(self, job: ChunkJob, client: str = "local") -> Future[ChunkResult | None]:
+        """Queue a chunk of `client`'s on the least loaded worker; the future gets its result, or None if its
+        session stopped."""
+        return min(self.workers, key=lambda w: w.load).submit(job, client)
 
     def stats(self) -> WorkerStats:
         total = WorkerStats()

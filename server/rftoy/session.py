@@ -149,6 +149,7 @@ class Session:
                  on_steps: Callable[[int], None] | None = None, batched: BatchedTrainer | None = None,
                  metrics_pool: Executor | None = None) -> None:
         self.id = secrets.token_hex(6)
+        self.client = "local"  # the client address the app sets: fair shares in the batched trainer are per client
         self._on_steps = on_steps
         self.edits = 0
         self.steps = 0
@@ -572,7 +573,7 @@ class Session:
     async def _run_chunk(self, job: ChunkJob) -> ChunkResult | None:
         if self._batched is None:
             return await self._in_thread(run_chunk, job)
-        self._chunk = self._batched.submit(job)
+        self._chunk = self._batched.submit(job, self.client)
         return await asyncio.wrap_future(self._chunk)
 
     async def _in_thread(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     max_saved_scenes: int = Field(10_000, ge=1, description="saved scenes kept; the oldest are pruned beyond it")
     saved_scene_days: float = Field(180.0, ge=0, description="saved scenes expire after this many days; 0 never")
     scene_saves_per_minute: int = Field(30, ge=1, description="scene saves per client address per minute")
+    costly_per_minute: int = Field(60, ge=1, description="reflows, distills, resets and set_configs that make a "
+                                   "new net, per client address per minute (sustained); more get error rate_limited")
+    costly_burst: int = Field(20, ge=1, description="of those, how many one client address may send at once")
     metrics_window_s: float = Field(10.0, gt=0, description="window of /api/metrics rates and latency")
     hello_timeout_s: float = Field(30.0, gt=0, description="a connection that sends no hello is closed after this")
     max_unread_replies: int = Field(64, ge=1, description="replies of any kind (errors, pongs, configs, …) queued "
