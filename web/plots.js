@@ -40,7 +40,9 @@ function niceLog(v) {
  */
 function logPlot(canvas, series, options) {
   const { ctx, w, h } = prepare(canvas);
-  const pad = { l: options.yLabel ? 52 : 40, r: 8, t: 6, b: options.xTicks ? 30 : 18 };
+  // a legend sits right of the plot, where it hides no line
+  const legendWidth = options.legend ? Math.max(0, ...series.map((s) => ctx.measureText(s.label ?? "").width)) + 24 : 0;
+  const pad = { l: options.yLabel ? 52 : 40, r: 8 + legendWidth, t: 6, b: options.xTicks ? 30 : 18 };
   const all = series.flatMap((s) => s.ys.map((y, i) => [s.xs[i], y])).filter(([x, y]) => y > 0 && Number.isFinite(y) && x > 0);
   if (options.hline?.y > 0 && all.length >= 2) all.push([all[0][0], options.hline.y]);
   ctx.fillStyle = "#888";
@@ -112,16 +114,14 @@ function logPlot(canvas, series, options) {
     ctx.stroke();
     if (options.logX) s.xs.forEach((x, i) => s.ys[i] > 0 && ctx.fillRect(sx(x) - 2, sy(s.ys[i]) - 2, 4, 4));
   }
-  if (options.legend) drawLegend(ctx, series.filter((s) => s.label), w - pad.r);
+  if (options.legend) drawLegend(ctx, series.filter((s) => s.label), w - 4);
 }
 
-/** The series' names in their colors, one per line, right-aligned in the top-right corner. */
+/** The series' names in their colors, one per line, right-aligned at `right`, from the top. */
 function drawLegend(ctx, series, right) {
   ctx.textAlign = "right";
   series.forEach((s, i) => {
     const y = 14 + 13 * i;
-    ctx.fillStyle = "rgba(255, 255, 255, 0.85)";
-    ctx.fillRect(right - ctx.measureText(s.label).width - 22, y - 10, ctx.measureText(s.label).width + 22, 13);
     ctx.fillStyle = s.color;
     ctx.fillRect(right - ctx.measureText(s.label).width - 18, y - 5, 12, 3);
     ctx.fillText(s.label, right, y);
