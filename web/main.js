@@ -141,6 +141,8 @@ class App {
     this.errors = [];
     /** how often the session dropped and the page reconnected */
     this.reconnects = 0;
+    /** while reconnecting: the last scene asked for and not answered before the drop (a reconnect opens it) */
+    this.askedScene = null;
   }
 
   async start() {
@@ -226,7 +228,10 @@ class App {
       close: () => this.showError("the connection to the server closed; reload the page to start a new session"),
       resume: () => ({ ...this.resumeHello(), snapshot_window: SNAPSHOT_WINDOW }),
       reconnecting: () => this.onReconnecting(),
-      reconnected: () => this.showConnection("reconnected, your scene was restored", true),
+      reconnected: () => {
+        this.askedScene = null;
+        this.showConnection("reconnected, your scene was restored", true);
+      },
     });
     this.connection.open({ ...hello, snapshot_window: SNAPSHOT_WINDOW });
   }
@@ -239,17 +244,19 @@ class App {
   }
 
   /**
-   * The hello of a reconnect: the page's own points and settings, or the scene it asked for and got no answer
-   * to. The new session starts training afresh from them; what was sent and not applied is in them already.
+   * The hello of a reconnect, made when its socket opens: the page's own points and settings, or the scene it
+   * asked for and got no answer to. The new session starts training afresh from them; what was sent and not
+   * applied, or done while disconnected, is in them already.
    */
   resumeHello() {
-    const asked = this.sceneRequests.at(-1);
+    this.askedScene = this.sceneRequests.at(-1) ?? this.askedScene;
+    this.sceneRequests = [];
+    const asked = this.askedScene;
     const s = this.state.settings;
     if (!asked) this.nextSceneEdited = this.state.edited;
     if (asked?.painted) Object.assign(s, { source: "gaussian", target: DRAWN_TARGET });
     const preset = (name) => (name === DRAWN_TARGET ? null : name);
     const points = { kind: "points", x0: this.state.x0, x1: this.state.x1, source: preset(s.source), target: preset(s.target) };
-    this.sceneRequests = [];
     this.pendingMoves.clear();
     this.pendingSince = null;
     this.sentAt.clear();

@@ -81,7 +81,10 @@ export class Connection {
     this.lastErrorCode = null;
   }
 
-  /** Open the page's `ws` (wss on https) and send `hello` with the given extra fields (scene, scene_id, config). */
+  /**
+   * Open the page's `ws` (wss on https) and send `hello` with the given extra fields (scene, scene_id, config),
+   * or with those a function returns once the socket is open (a reconnect sends the page's state of that moment).
+   */
   open(hello) {
     const url = new URL("ws", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
@@ -90,7 +93,7 @@ export class Connection {
     const ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
-      this.send({ type: "hello", protocol: PROTOCOL_VERSION, ...hello });
+      this.send({ type: "hello", protocol: PROTOCOL_VERSION, ...(typeof hello === "function" ? hello() : hello) });
       this.handlers.open?.();
     };
     ws.onmessage = (event) => this.receive(event.data);
@@ -112,7 +115,7 @@ export class Connection {
     const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.retries) * (0.75 + 0.5 * Math.random());
     this.retries += 1;
     this.handlers.reconnecting?.({ attempt: this.retries, delayMs, code: event.code });
-    setTimeout(() => this.open(this.handlers.resume()), delayMs);
+    setTimeout(() => this.open(() => this.handlers.resume()), delayMs);
   }
 
   get isOpen() {
