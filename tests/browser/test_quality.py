@@ -111,3 +111,22 @@ def test_the_probe_on_webgpu(gpu_page: PageWatch, server: str) -> None:
     probe_the_crossing(gpu_page, crossing_scene(server), touch=False)
     assert gpu_page.summary()["backend"] == "webgpu"
     assert gpu_page.errors == []
+
+
+def test_the_probe_in_online_mode_pairs_every_noise_point_with_every_data_point(js_page: PageWatch,
+                                                                               server: str) -> None:
+    js_page.open(server)
+    page = js_page.page
+    page.select_option("#mode", "online")
+    page.wait_for_function(f"{SUMMARY}.settings.mode === 'online' && {SUMMARY}.step > 50")
+    page.evaluate("() => { const t = document.getElementById('t'); t.value = '0.5';"
+                  " t.dispatchEvent(new Event('input', {bubbles: true})); }")
+    page.click("#probe")
+    n = js_page.summary()["n"]
+    a = page.evaluate("window.rftoy.pointOnPage('x0', 0)")
+    b = page.evaluate("window.rftoy.pointOnPage('x1', 0)")
+    page.mouse.click((a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2)  # where the pair (x0_0, x1_0) is at t = 0.5
+    probe = page.wait_for_function(f"(() => {{ const p = {SUMMARY}.probe; return p.velocity && p; }})()").json_value()
+    assert len(probe["segments"]) >= 1 and "every noise point with every data point" in probe["text"]
+    assert js_page.summary()["n"] == n, "a probe click adds no pair"
+    assert js_page.errors == []
