@@ -187,6 +187,9 @@ class Hub:
                                 settings.saved_scene_days * 86400 or None)
         self.pool = ThreadPoolExecutor(max_workers=settings.train_workers or os.cpu_count() or 1,
                                        thread_name_prefix="rftoy-train", initializer=inherit_torch_threads)
+        # One thread parses every large message, one at a time: however many arrive, the event loop shares the GIL
+        # with one parser only, and only one large message is held as Python objects at once.
+        self.parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rftoy-parse")
         self.metrics_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rftoy-metrics",
                                                initializer=start_metrics_thread)
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # its first use loads ~2 s of torch machinery
@@ -246,6 +249,7 @@ class Hub:
         if self.batched is not None:
             self.batched.close()
         self.pool.shutdown(wait=True)
+        self.parser.shutdown(wait=True)
         self.metrics_pool.shutdown(wait=True)
         self.store.close()
 
@@ -297,7 +301,8 @@ async def serve_socket(websocket: WebSocket, hub: Hub) -> None:
                 if text is None:
                     raise ProtocolError("binary", "binary frames are not accepted; send JSON text messages")
                 if len(text) > settings.parse_on_loop_chars:  # a large scene: parsed in a thread, the loop stays free
-                    message = await asyncio.to_thread(parse_client_message, text, settings)
+                    message = await asyncio.get_running_loop().run_in_executor(hub.parser, parse_client_message,
+                                                                               text, settings)
                 else:
                     message = parse_client_message(text, settings)
                 opening = session is None
