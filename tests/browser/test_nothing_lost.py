@@ -228,3 +228,30 @@ def test_a_js_particle_count_too_slow_to_draw_is_capped(js_page: PageWatch, serv
     assert summary["particleCap"] < 100000 and summary["particles"] <= summary["particleCap"]
     assert "frames per second" in page.locator("#particle-note").inner_text()
     assert js_page.errors == []
+
+
+def test_a_stored_scene_link_keeps_the_tab_shown(browser_js: Browser, js_page: PageWatch, server: str) -> None:
+    """A link too long for the URL stores the scene on the server; the rounds' plan travels in `#r=`."""
+    js_page.open(server)
+    page = js_page.page
+    page.fill("#n", "300")
+    page.press("#n", "Enter")
+    page.wait_for_function("window.rftoy.summary.n === 300 && window.rftoy.trajectory(3) !== null")
+    drag(page, "x0", 3, 40, 40)
+    page.mouse.up()
+    page.click('#rounds button[data-round="random"]')
+    page.click("#share")
+    page.wait_for_function("window.rftoy.summary.sharedUrl !== null")
+    url = js_page.summary()["sharedUrl"]
+    assert "?scene=" in url and "r=" in url.split("#")[1], url
+
+    context = browser_js.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        fresh = PageWatch(context.new_page())
+        fresh.open(url)
+        fresh.page.wait_for_function("window.rftoy.summary.randomView && !window.rftoy.summary.replaying")
+        assert fresh.page.locator('#rounds button[aria-selected="true"]').inner_text() == "random"
+        assert fresh.summary()["n"] == 300
+        assert fresh.errors == []
+    finally:
+        context.close()
