@@ -46,7 +46,7 @@ const BY_ID = {
   "badge-fps": "frames drawn per second",
   rounds: "the rounds: the random pairing, the flow learned from it (1-RF), and each Reflow or Distill after it",
   "loss-plot": "the training loss of each round: how far the network's velocity is from the pairs' directions",
-  "steps-plot": "how far N Euler steps land from the round's own paths, for N = 1 … 32",
+  "steps-plot": "sample quality against sampling cost: each round's W2 to the target after 1, 2, 4 and 8 Euler steps (log axes), the floor dashed; a straight round's line is flat",
 };
 
 /** Layer checkboxes by their data-layer. */
