@@ -50,7 +50,7 @@ def test_scene_round_trip(client: TestClient) -> None:
 @pytest.mark.parametrize(("body", "words"), [
     ({"scene": {"kind": "preset", "n": 0}}, "greater than or equal to 1"),
     ({"scene": {"kind": "points", "x0": [[1e9, 0]], "x1": [[0, 0]]}}, "outside"),
-    ({"scene": {"kind": "preset"}, "config": {"width": 999}}, "over the limit"),
+    ({"scene": {"kind": "preset"}, "config": {"width": 999}}, "width must be between 1 and"),
     ({"config": {}}, "scene"),
 ])
 def test_bad_scene_bodies_are_refused(client: TestClient, body: dict, words: str) -> None:
