@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import torch
 from live_client import LiveClient
 from live_server import LiveServer
 from server_setup import SMALL_NET
@@ -97,6 +98,25 @@ def test_the_pairing_control_makes_an_ot_round_to_compare_and_reflow_from(live: 
         await client.send({"type": "set_config", "config": {"coupling": "ot"}})
         await client.snapshot_where(lambda s: s.meta["round"] == 1)  # the OT round again, not a new one
         assert len(session.rounds) == 3
+        await client.close()
+
+    asyncio.run(scenario())
+
+
+def test_an_ot_round_online_trains_on_minibatch_ot_pairs(live: LiveServer) -> None:
+    async def scenario() -> None:
+        client = await LiveClient.open(live.ws_url)
+        ready = await client.hello(scene=SCENE, config={**SMALL_NET, "mode": "online", "batch": 64,
+                                                        "coupling": "ot"})
+        assert ready["config"]["coupling"] == "ot"
+        session = live.hub.sessions[ready["session_id"]]
+        snapshot = await client.snapshot_where(lambda s: s.meta["step"] > 0)
+        assert snapshot.meta["round"] == 1 and [r["name"] for r in snapshot.meta["rounds"]] == ["1-RF", "OT"]
+        await client.send({"type": "pause"})
+        await client.snapshot_where(lambda s: s.meta["state"] == "paused")  # no trainer draws meanwhile
+        x0, x1 = session.rounds[1].sampler(64)
+        cost = ((x1 - x0) ** 2).sum(1).mean()
+        assert cost < ((x1[torch.randperm(64)] - x0) ** 2).sum(1).mean()  # the minibatch is OT-paired
         await client.close()
 
     asyncio.run(scenario())
