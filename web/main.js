@@ -139,7 +139,7 @@ class App {
     this.particleTimes = [];
     this.lastFrame = performance.now();
     this.errors = [];
-    /** how often the session dropped and the page reconnected */
+    /** how often the page reconnected after its session dropped */
     this.reconnects = 0;
     /** while reconnecting: the last scene asked for and not answered before the drop (a reconnect opens it) */
     this.askedScene = null;
@@ -230,6 +230,7 @@ class App {
       reconnecting: () => this.onReconnecting(),
       reconnected: () => {
         this.askedScene = null;
+        this.reconnects += 1;
         this.showConnection("reconnected, your scene was restored", true);
       },
     });
@@ -239,7 +240,6 @@ class App {
   /** The session dropped: say so; edits made meanwhile stay on the page and go out with the reconnect. */
   onReconnecting() {
     this.ready = false;
-    this.reconnects += 1;
     this.showConnection("connection lost, reconnecting…");
   }
 
