@@ -134,7 +134,9 @@ const STEPS = [
       // how far one step lands from where the round's own paths end
       const firstGap = meanGap(first.one, first.chosen);
       const laterGap = meanGap(later.one, later.chosen);
-      const ok = later.w2One < first.w2One && laterGap <= 0.3 * firstGap;
+      // W2 against the scene's few data points is noisy (its floor is near 0.7 at 48 points), so the check
+      // reads where one step lands against the round's own path ends; the W2 figures come with it.
+      const ok = laterGap <= 0.3 * firstGap;
       const name = l.app.rounds[k].name;
       return {
         ok,
@@ -418,5 +420,3 @@ export class Lesson {
     };
   }
 }
-
-export const LESSON_STEPS = STEPS.map((s) => s.id);
