@@ -308,6 +308,7 @@ export class Lesson {
     const p = this.parts;
     p.figure.textContent = this.result.figure ? `${done ? "✓ " : ""}${this.result.figure}` : "Waiting for the live numbers…";
     p.figure.classList.toggle("done", done);
+    p.action.hidden = !step.action || done; // done: pressing again would only train one more round
     const last = this.index === STEPS.length - 1;
     p.next.textContent = last ? "Finish" : done ? "Next" : "Skip";
     p.next.title = last ? "close the tour" : done ? "next step (Page Down)" : "skip this step (Page Down)";

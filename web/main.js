@@ -18,7 +18,7 @@ import { normalPoints, particleOrigins } from "./sampling.js";
 import { Connection, serverDevice } from "./socket.js";
 import { roundCoord, SceneState, settingRefusal } from "./state.js";
 import { installTeaching, prepareLinkedLesson } from "./teach.js";
-import { fitHalf, View } from "./view.js";
+import { fitFrame, View } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -317,7 +317,7 @@ class App {
     this.confirmedScene = { source: s.source, target: s.target, n: s.n };
     this.state.setPoints(scene.x0, scene.x1, this.nextSceneEdited);
     // zoom to the new scene (kept while its points are edited, so the view holds still under a drag)
-    this.worldHalf = fitHalf([...scene.x0, ...scene.x1]);
+    this.worldFrame = fitFrame([...scene.x0, ...scene.x1]);
     this.resize();
     this.flow = null;
     this.compareFlow = null;
@@ -876,7 +876,7 @@ class App {
         canvas.height = h;
       }
     }
-    this.view = new View(this.canvases.scene.width, this.canvases.scene.height, dpr, this.worldHalf);
+    this.view = new View(this.canvases.scene.width, this.canvases.scene.height, dpr, this.worldFrame);
     this.view.marks = this.teaching?.markScale() ?? 1;
     this.dirty = true;
     this.renderPanels();
@@ -1057,7 +1057,7 @@ class App {
   drawCompare() {
     const canvas = this.canvases.compare;
     const ctx = canvas.getContext("2d");
-    const view = new View(canvas.width, canvas.height, this.view.dpr, this.worldHalf);
+    const view = new View(canvas.width, canvas.height, this.view.dpr, this.worldFrame);
     const state = { ...this.state, view: { ...this.state.view, field: "off" } };
     drawScene(ctx, view, state, this.compareFlow, null, null);
     ctx.fillStyle = "#333";
