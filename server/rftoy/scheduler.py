@@ -37,7 +37,8 @@ from rftoy.chunk import (
     trace_request,
     training_over,
 )
-from rftoy.fair import LIGHT_WORK, Shares, work_of
+from rftoy.fair import LIGHT_WORK, TRACE_LIGHT_WORK, Shares, work_of
+from rftoy.solvers import EVALS_PER_STEP
 from rftoy.threads import inherit_torch_threads
 from rftoy.transfer import to_host
 
@@ -67,14 +68,30 @@ class Slot:
 
     @property
     def rows(self) -> int:
-        """Pair rows one of its steps takes (a fixed set smaller than the batch is taken whole)."""
-        batch = self.job.config.batch
-        return batch if self.job.config.mode == "online" else min(batch, len(self.job.x0))
+        return chunk_rows(self.job)
 
     @property
     def work(self) -> float:
-        """The relative cost of one of its steps (rows times the net's weights)."""
-        return work_of(self.rows, self.job.config.width, self.job.config.depth)
+        return chunk_work(self.job)
+
+
+def chunk_rows(job: ChunkJob) -> int:
+    """Pair rows one of a chunk's steps takes (a fixed set smaller than the batch is taken whole)."""
+    batch = job.config.batch
+    return batch if job.config.mode == "online" else min(batch, len(job.x0))
+
+
+def chunk_work(job: ChunkJob) -> float:
+    """The relative cost of one of a chunk's steps (rows times the net's weights)."""
+    return work_of(chunk_rows(job), job.config.width, job.config.depth)
+
+
+def heavy(job: ChunkJob) -> bool:
+    """Does one of the chunk's steps, or its snapshot's trace, cost more than LIGHT_WORK (a few ms)?"""
+    solver = job.meta.get("solver", {"method": "euler", "steps": 1})
+    evals = EVALS_PER_STEP.get(solver["method"], 4) * solver["steps"]
+    trace = work_of(len(job.x0) * evals, job.config.width, job.config.depth)
+    return chunk_work(job) > LIGHT_WORK or trace > TRACE_LIGHT_WORK
 
 
 @dataclass
@@ -337,26 +354,34 @@ def _groups(slots: Iterable[Slot], key: Callable[[Slot], object]) -> list[list[S
 
 
 class BatchedTrainer:
-    """Workers that train and trace every session's chunks in batches; `submit` a chunk, get a future."""
+    """Workers that train and trace every session's chunks in batches; `submit` a chunk, get a future.
+
+    Heavy chunks (a step or a trace of the costliest settings, `heavy`) go to a worker of their own, so a light
+    session never waits behind a heavy step or trace already running: the two lanes share the cores, not turns.
+    """
 
     def __init__(self, workers: int = 1, max_rows: int = 16384) -> None:
         self.workers = [Worker(max_rows) for _ in range(max(1, workers))]
+        self.heavy = Worker(max_rows)
         for index, worker in enumerate(self.workers):
             worker.start(f"rftoy-batched-{index}")
+        self.heavy.start("rftoy-batched-heavy")
 
     def submit(self, job: ChunkJob, client: str = "local") -> Future[ChunkResult | None]:
-        """Queue a chunk of `client`'s on the least loaded worker; the future gets its result, or None if its
-        session stopped."""
+        """Queue a chunk of `client`'s on the heavy lane or the least loaded worker; the future gets its result,
+        or None if its session stopped."""
+        if heavy(job):
+            return self.heavy.submit(job, client)
         return min(self.workers, key=lambda w: w.load).submit(job, client)
 
     def stats(self) -> WorkerStats:
         total = WorkerStats()
-        for worker in self.workers:
+        for worker in [*self.workers, self.heavy]:
             for name in vars(total):
                 setattr(total, name, getattr(total, name) + getattr(worker.stats, name))
         return total
 
     def close(self) -> None:
         """Stop the workers; chunks still queued end with None."""
-        for worker in self.workers:
+        for worker in [*self.workers, self.heavy]:
             worker.close()

@@ -9,7 +9,7 @@ import threading
 
 import torch
 from hosting_client import hello, open_socket, send, wait_for
-from live_server import LiveServer
+from live_server import LiveServer, wait_until
 from rftoy.chunk import ChunkJob
 from rftoy.fair import Shares
 from rftoy.protocol import Config
@@ -64,10 +64,12 @@ def test_six_costly_sessions_from_one_address_leave_a_bystander_its_share(launch
 
     alone, crowded = asyncio.run(scenario())
     print(json.dumps({"bystander_steps_alone": alone, "bystander_steps_crowded": crowded, "window_s": WINDOW_S}))
-    # Not starved (before fair shares, six costly sessions left a bystander nothing). The ratio itself depends on
-    # the machine (each bystander chunk still waits for one attacker trace): bench/abuse.py measures it.
-    assert alone > 0 and crowded > 0, (alone, crowded)
-    served.assert_healthy()
+    # Measured at load ~25 on 2 shared cores: 0.17 with the heavy lane, 0.03 without it, and 0 before fair shares
+    # (six costly sessions left a bystander nothing). bench/abuse.py measures the bystander's snapshots too.
+    assert alone > 0 and crowded / alone >= 0.08, (alone, crowded)
+    assert served.get("/api/health").json()["status"] == "ok"
+    # A closing session waits for its heavy chunk in flight (seconds on a loaded machine) before it lets go.
+    wait_until(lambda: served.hub.connections == 0 and not served.hub.sessions, timeout=60)
 
 
 def _slot(client: str, n: int, width: int) -> Slot:
