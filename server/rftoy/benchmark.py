@@ -1,12 +1,13 @@
-"""Training speed: ms per step, and time-to-quality of the default recipe against a plain tutorial-style loop.
+"""Training speed, and the quality-over-time curve of the default recipe against the reference loop.
 
-Time-to-quality is the training time (evaluation excluded) until samples from the flow reach W2 ≤ 1.25 × the
-W2 floor at n = 2000 (mean over three evaluation sets, each floor the mean of four draws) and are still there at
-the next checkpoint; checkpoints come every 20 % of the training time so far, at least every 0.1 s, for both
-recipes. The time of the first checkpoint under the line (held or not) is reported beside it. Every recipe and
-target runs once per seed (seeds change the evaluation sets, the initial weights and the training draws); the
-speed-ups compare medians over the seeds. The plain loop is the one the tutorials write: fresh random pairs
-every step, batch 2048, Adam at lr 3e-3, a 3×64 MLP with exact GELU, uniform t, no schedule.
+The yardstick is the one a user's sampler meets: 2000 random gaussian noise points carried by 100 Euler steps,
+the exact W2 of those samples against 2000 fresh target points, divided by the floor, the mean W2 between that
+target set and independent draws of the target. The same flow scored from scrambled Sobol noise points (the
+experiment's evaluation draw) is reported beside it. "Seconds of training" is the CPU time of the training
+thread (time.thread_time, torch on one thread), so a busy machine slows the bench without moving its figures;
+evaluation is not counted. Each run trains one flow for a target and a seed and scores it at the checkpoints
+CURVE_S, and on a grid (every GRID_GROWTH × the time so far) until it has held each line of LINES at two grid
+checkpoints in a row; the time to a line is the first of the two. Medians are taken over the seeds.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import math
 import os
 import platform
 import statistics
+import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, fields, replace
+from multiprocessing import get_context
 from pathlib import Path
 
 import torch
@@ -31,21 +34,23 @@ from rftoy.flow import Trainer, online_sampler
 from rftoy.settings import REPO_ROOT
 from rftoy.solvers import solve
 
-QUALITY_RATIO = 1.25
+CURVE_S = (0.5, 1.0, 3.0, 10.0, 30.0)
+SOBOL_S = (1.0, 10.0)  # each exact W2 at n = 2000 costs a second or more, so Sobol is scored at two of them
+LINES = (1.5, 1.25)
+GRID_START_S = 0.1
+GRID_GROWTH = 1.25
 EVAL_N = 2000
-EVAL_SETS = 3
+EVAL_EULER_STEPS = 100
 FLOOR_REPEATS = 4
-EVAL_RK4_STEPS = 32
-CHECKPOINT_S = 0.1
-CHECKPOINT_GROWTH = 0.2
 SCREEN_DIRECTIONS = 32
 RESULTS_FILE = REPO_ROOT / "bench" / "RESULTS.md"
 SECTION = "## Training (bench/train.py)"
-SEEDS = (0, 1, 2)
-TARGETS = ("spiral", "circle")
-RECIPES = ("tutorial", "default")
-BUDGET_S = 90.0
-QUICK_BUDGET_S = 20.0
+SEEDS = (0, 1, 2, 3, 4)
+TARGETS = ("circle", "spiral", "moons")
+LOOPS = ("reference", "default")
+QUICK_HORIZON_S = 3.0
+
+Loop = tuple[Callable[[], nn.Module], Callable[[], None]]
 
 
 class TutorialNet(nn.Module):
@@ -61,25 +66,9 @@ class TutorialNet(nn.Module):
         return self.net(torch.cat([x, t[:, None]], dim=1))
 
 
-@dataclass
-class QualityRun:
-    """Time and steps to quality held over two checkpoints (None: not within the budget), and to its first pass.
-
-    `best_ratio` is the best over the checkpoints scored in full (None: every one was surely above the line).
-    """
-
-    recipe: str
-    target: str
-    seed: int
-    seconds: float | None
-    steps: int
-    best_ratio: float | None
-    first_pass_seconds: float | None
-    first_pass_steps: int | None
-
-
-def tutorial_loop(target: str, gen: torch.Generator) -> tuple[Callable[[], nn.Module], Callable[[], None]]:
-    """The reference loop as a model getter and a one-step function."""
+def reference_loop(target: str, gen: torch.Generator) -> Loop:
+    """The tutorial's loop as a model getter and a one-step function: fresh random pairs every step, batch
+    2048, Adam at lr 3e-3, no schedule, no average."""
     model = TutorialNet()
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
 
@@ -95,25 +84,51 @@ def tutorial_loop(target: str, gen: torch.Generator) -> tuple[Callable[[], nn.Mo
     return lambda: model, step
 
 
-def default_recipe(target: str, gen: torch.Generator,
-                   batch: int | None = None) -> tuple[Callable[[], nn.Module], Callable[[], None]]:
-    """rftoy's default 1-RF recipe (ExperimentConfig's defaults) as a model getter and a one-step function."""
+def recipe_config(spec: str = "default") -> ExperimentConfig:
+    """ExperimentConfig's defaults, changed by `+name=value` terms: `default+ema=0.999+width=128`.
+
+    A name is a field of the train config, of the net shape or of the experiment config, in that order.
+    """
+    name, *changes = spec.split("+")
+    if name != "default":
+        raise ValueError(f"a recipe starts from 'default', not {name!r}")
     cfg = ExperimentConfig()
+    for change in changes:
+        key, _, text = change.partition("=")
+        for owner in ("train", "net", None):
+            holder = getattr(cfg, owner) if owner else cfg
+            if key in {f.name for f in fields(holder)}:
+                current = getattr(holder, key)
+                value = text.lower() in ("1", "true") if isinstance(current, bool) else type(current)(text)
+                holder = replace(holder, **{key: value})
+                cfg = replace(cfg, **{owner: holder}) if owner else holder
+                break
+        else:
+            raise ValueError(f"no recipe setting is called {key!r}")
+    return cfg
+
+
+def recipe_loop(target: str, gen: torch.Generator, spec: str = "default", batch: int | None = None) -> Loop:
+    """rftoy's 1-RF recipe (ExperimentConfig's defaults, or `spec`'s changes to them) as a getter and a step."""
+    cfg = recipe_config(spec)
     trainer = Trainer(fresh_net(cfg), cfg.train)
     sampler = online_sampler("gaussian", target, cfg.coupling, gen)
-    size = batch or cfg.train.batch
 
     def step() -> None:
-        trainer.step(*sampler(size))
+        trainer.step(*sampler(batch or trainer.batch_size()))
 
     return trainer.averaged_model, step
+
+
+def make_loop(loop: str, target: str, gen: torch.Generator) -> Loop:
+    return reference_loop(target, gen) if loop == "reference" else recipe_loop(target, gen, loop)
 
 
 def sliced_w2_bound(samples: torch.Tensor, target: torch.Tensor) -> float:
     """The largest W2 between the two sets' projections on SCREEN_DIRECTIONS lines through the origin.
 
     Projecting is 1-Lipschitz, so this never exceeds the W2 of the sets themselves; it costs two sorts where
-    the exact W2 costs an assignment.
+    the exact W2 costs an assignment (a second or more at n = 2000).
     """
     angle = torch.arange(SCREEN_DIRECTIONS) * math.pi / SCREEN_DIRECTIONS
     directions = torch.stack([angle.cos(), angle.sin()], dim=1)
@@ -121,99 +136,123 @@ def sliced_w2_bound(samples: torch.Tensor, target: torch.Tensor) -> float:
     return float((a - b).double().square().mean(dim=0).max().sqrt())
 
 
-def quality_ratio(model: nn.Module, sets: list[tuple[torch.Tensor, torch.Tensor]],
-                  floors: list[float]) -> float | None:
-    """Mean W2 of the flow's samples over the evaluation sets, divided by the mean floor of the same sets.
+@dataclass
+class Yardstick:
+    """One seed's evaluation: random and Sobol noise points, a target draw, and its W2 floor."""
 
-    None when the ratio is surely above QUALITY_RATIO: each set's W2 starts as its lower bound (sliced_w2_bound)
-    and is replaced by the exact W2 one set at a time, and scoring stops once the sum is over the line.
+    noise: torch.Tensor
+    sobol: torch.Tensor
+    target: torch.Tensor
+    floor: float
+
+
+def yardstick(target: str, seed: int, n: int = EVAL_N) -> Yardstick:
+    """The evaluation sets of a seed; both loops are scored on the same ones. The floor is the mean over
+    FLOOR_REPEATS draws (one W2 between two draws varies by about ±25 % at n = 2000)."""
+    gen = data.generator(10_000 + seed)
+    noise, reference = data.sample("gaussian", n, gen), data.sample(target, n, gen)
+    return Yardstick(noise, data.evaluation_sample("gaussian", n, seed), reference,
+                     metrics.w2_floor(reference, target, gen, FLOOR_REPEATS))
+
+
+@torch.no_grad()
+def samples(model: nn.Module, noise: torch.Tensor) -> torch.Tensor:
+    return solve(model, noise, EVAL_EULER_STEPS, "euler").end
+
+
+def score(model: nn.Module, stick: Yardstick, sobol: bool = False) -> float:
+    """W2 / floor of the flow's samples from the yardstick's random (or Sobol) noise."""
+    return metrics.wasserstein2(samples(model, stick.sobol if sobol else stick.noise), stick.target) / stick.floor
+
+
+def checkpoints(horizon: float) -> list[float]:
+    """The curve's checkpoints up to `horizon`, merged with the grid GRID_START_S · GRID_GROWTH^k."""
+    count = math.floor(math.log(horizon / GRID_START_S, GRID_GROWTH) + 1e-9) + 1
+    grid = {round(GRID_START_S * GRID_GROWTH**k, 6) for k in range(count)}
+    return sorted(grid | {s for s in CURVE_S if s <= horizon})
+
+
+@dataclass
+class Curve:
+    """One run: W2/floor at each curve checkpoint (random noise and Sobol), seconds to each line (None: not
+    held within the horizon) and steps taken by each curve checkpoint."""
+
+    loop: str
+    target: str
+    seed: int
+    ratio: dict[str, float]
+    sobol: dict[str, float]
+    reached: dict[str, float | None]
+    steps: dict[str, int]
+
+
+def quality_curve(loop: str, target: str, seed: int, horizon: float, stick: Yardstick,
+                  with_sobol: bool = True) -> Curve:
+    """Train `loop` on gaussian → target for `horizon` CPU seconds, scoring it as the module docstring says.
+
+    A grid checkpoint whose lower bound (sliced_w2_bound) is over every line not yet held skips the exact W2.
     """
-    ends = [solve(model, x0, EVAL_RK4_STEPS, "rk4").end for x0, _ in sets]
-    scores = [sliced_w2_bound(end, reference) for end, (_, reference) in zip(ends, sets, strict=True)]
-    for i, (end, (_, reference)) in enumerate(zip(ends, sets, strict=True)):
-        if sum(scores) > QUALITY_RATIO * sum(floors):
-            return None
-        scores[i] = metrics.wasserstein2(end, reference)
-    return sum(scores) / sum(floors)
-
-
-EvaluationSets = tuple[list[tuple[torch.Tensor, torch.Tensor]], list[float]]
-
-
-def evaluation_sets(target: str, seed: int) -> EvaluationSets:
-    """EVAL_SETS pairs of (noise points, target draw) of EVAL_N each, and each target draw's W2 floor.
-
-    One W2 between two draws varies by about ±25 %, so each floor is the mean of FLOOR_REPEATS draws; both
-    recipes are scored against the same sets and floors. The noise points are low-discrepancy draws
-    (data.evaluation_sample, as the experiment's): from random ones, a perfect flow onto the circle scored 0.90
-    to 1.13 × the floor depending on the seed, which decided a pass more than the flow did.
-    """
-    eval_gen = data.generator(seed)
-    sets = [(data.evaluation_sample("gaussian", EVAL_N, EVAL_SETS * seed + i), data.sample(target, EVAL_N, eval_gen))
-            for i in range(EVAL_SETS)]
-    return sets, [metrics.w2_floor(reference, target, eval_gen, FLOOR_REPEATS) for _, reference in sets]
-
-
-def time_to_quality(recipe: str, target: str, budget_s: float, seed: int = 0,
-                    evaluation: EvaluationSets | None = None) -> QualityRun:
-    """Train until W2 ≤ QUALITY_RATIO × floor holds at two checkpoints in a row, or the budget is spent.
-
-    Quality is judged on EVAL_SETS independent sets of EVAL_N low-discrepancy noise points (evaluation_sets),
-    each scored against its own target draw, so one lucky draw cannot pass.
-    The flow is scored at checkpoints every 20 % of the training time so far (at least every CHECKPOINT_S), so
-    both recipes are timed to the same relative resolution; evaluation time is not counted. A pass counts only
-    when the next checkpoint passes too (a flow that dips under the line once and climbs back has not arrived),
-    and the time reported is that of the first of the two.
-    """
-    sets, floors = evaluation or evaluation_sets(target, seed)
     torch.manual_seed(seed)
-    train_gen = data.generator(seed + 1)
-    current, step = (tutorial_loop if recipe == "tutorial" else default_recipe)(target, train_gen)
+    current, step = make_loop(loop, target, data.generator(seed + 1))
+    curve = Curve(loop, target, seed, {}, {}, {str(line): None for line in LINES}, {})
+    candidate: dict[float, float | None] = dict.fromkeys(LINES)
     spent, steps = 0.0, 0
-    best: float | None = None
-    first_pass: tuple[float, int] | None = None
-    passed: tuple[float, int] | None = None
-    while spent < budget_s:
-        checkpoint = spent + max(CHECKPOINT_S, CHECKPOINT_GROWTH * spent)
-        started = time.perf_counter()
-        while spent + time.perf_counter() - started < checkpoint:
+    for checkpoint in checkpoints(horizon):
+        on_curve = checkpoint in CURVE_S
+        open_lines = [line for line in LINES if curve.reached[str(line)] is None]
+        if not on_curve and not open_lines:
+            continue
+        started = time.thread_time()
+        while spent + time.thread_time() - started < checkpoint:
             step()
             steps += 1
-        spent += time.perf_counter() - started
-        ratio = quality_ratio(current(), sets, floors)
-        if ratio is not None:
-            best = ratio if best is None else min(best, ratio)
-        if ratio is None or ratio > QUALITY_RATIO:
-            passed = None
-        elif passed is None:
-            passed = spent, steps
-            first_pass = first_pass or passed
-        else:
-            return QualityRun(recipe, target, seed, *passed, best, *first_pass)
-    return QualityRun(recipe, target, seed, None, steps, best, *(first_pass or (None, None)))
+        spent += time.thread_time() - started
+        model = current()
+        ends = samples(model, stick.noise)
+        ratio = sliced_w2_bound(ends, stick.target) / stick.floor
+        if on_curve or ratio <= max(open_lines, default=0.0):
+            ratio = metrics.wasserstein2(ends, stick.target) / stick.floor
+        if on_curve:
+            curve.ratio[str(checkpoint)], curve.steps[str(checkpoint)] = ratio, steps
+            if with_sobol and checkpoint in SOBOL_S:
+                curve.sobol[str(checkpoint)] = score(model, stick, sobol=True)
+        for line in open_lines:
+            if ratio > line:
+                candidate[line] = None
+            elif candidate[line] is None:
+                candidate[line] = checkpoint
+            else:
+                curve.reached[str(line)] = candidate[line]
+    return curve
 
 
-@contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def ms_per_step(threads: int, recipe: str, repeats: int = 50) -> float:
-    """Milliseconds per training step at batch 2048 (3×64 MLP), fresh gaussian → moons samples included."""
-    with torch_threads(threads):
-        gen = data.generator(0)
-        step = tutorial_loop("moons", gen)[1] if recipe == "tutorial" else default_recipe("moons", gen, batch=2048)[1]
-        for _ in range(5):
+def _curves_of(job: tuple[str, int, tuple[str, ...], float, bool]) -> list[Curve]:
+    """Every loop's curve for one target and seed, on one thread (a worker process's job)."""
+    target, seed, loops, horizon, with_sobol = job
+    torch.set_num_threads(1)
+    for loop in loops:  # torch's first steps in a process pay one-off set-up costs that no loop should be charged
+        step = make_loop(loop, target, data.generator(0))[1]
+        for _ in range(3):
             step()
-        started = time.perf_counter()
-        for _ in range(repeats):
-            step()
-        return (time.perf_counter() - started) / repeats * 1000
+    stick = yardstick(target, seed)
+    curves = []
+    for loop in loops:
+        curves.append(quality_curve(loop, target, seed, horizon, stick, with_sobol))
+        print(json.dumps(curves[-1].__dict__), file=sys.stderr, flush=True)  # progress, and screens read it
+    return curves
+
+
+def ms_per_step(loop: str, repeats: int = 50) -> float:
+    """CPU milliseconds per training step at batch 2048 on one thread, fresh gaussian → moons samples included."""
+    torch.set_num_threads(1)
+    gen = data.generator(0)
+    step = reference_loop("moons", gen)[1] if loop == "reference" else recipe_loop("moons", gen, loop, 2048)[1]
+    for _ in range(5):
+        step()
+    started = time.thread_time()
+    for _ in range(repeats):
+        step()
+    return (time.thread_time() - started) / repeats * 1000
 
 
 def median(values: list[float | None]) -> float | None:
@@ -222,76 +261,73 @@ def median(values: list[float | None]) -> float | None:
     return None if math.isinf(middle) else middle
 
 
-def medians(runs: list[QualityRun]) -> dict:
-    """Median seconds and steps to quality, held and first pass, and the median best ratio over the seeds."""
-    return {"seconds": median([r.seconds for r in runs]),
-            "steps": median([r.steps if r.seconds is not None else None for r in runs]),
-            "first_pass_seconds": median([r.first_pass_seconds for r in runs]),
-            "first_pass_steps": median([r.first_pass_steps for r in runs]),
-            "best_ratio": median([r.best_ratio for r in runs])}
+def summarize(curves: list[Curve]) -> dict:
+    """Medians over the seeds of one loop and target: the curve, the Sobol curve and the time to each line."""
+    keys = curves[0].ratio.keys()
+    return {"ratio": {k: median([c.ratio[k] for c in curves]) for k in keys},
+            "sobol": {k: median([c.sobol[k] for c in curves]) for k in curves[0].sobol},
+            "reached": {k: median([c.reached[k] for c in curves]) for k in curves[0].reached}}
 
 
-def run(quick: bool = False, seeds: tuple[int, ...] | None = None) -> dict:
-    budget = QUICK_BUDGET_S if quick else BUDGET_S
-    seeds = seeds or (SEEDS[:1] if quick else SEEDS)
-    speed = {f"{recipe}_threads{threads}": ms_per_step(threads, recipe, 20 if quick else 100)
-             for recipe in RECIPES for threads in (1, 2)}
-    with torch_threads(1):
-        evaluations = {(target, seed): evaluation_sets(target, seed) for target in TARGETS for seed in seeds}
-        quality = [time_to_quality(recipe, target, budget, seed, evaluations[target, seed])
-                   for target in TARGETS for recipe in RECIPES for seed in seeds]
-    summary = [{"target": target, "recipe": recipe,
-                **medians([q for q in quality if q.target == target and q.recipe == recipe])}
-               for target in TARGETS for recipe in RECIPES]
-    speedups = {}
-    for target in TARGETS:
-        plain, ours = (next(m for m in summary if m["target"] == target and m["recipe"] == r) for r in RECIPES)
-        for rule, field in (("held", "seconds"), ("first pass", "first_pass_seconds")):
-            speedups[f"{target}, {rule}"] = plain[field] / ours[field] if plain[field] and ours[field] else None
+def run(loops: tuple[str, ...] = LOOPS, targets: tuple[str, ...] = TARGETS, seeds: tuple[int, ...] = SEEDS,
+        horizon: float = max(CURVE_S), jobs: int = 1, with_sobol: bool = True) -> tuple[list[Curve], dict]:
+    """Every curve (seed by seed, so a run cut short has every target) and the ms per step of each loop."""
+    work = [(target, seed, loops, horizon, with_sobol) for seed in seeds for target in targets]
+    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+        curves = [curve for batch in pool.map(_curves_of, work) for curve in batch]
+        speed = dict(zip(loops, pool.map(ms_per_step, loops), strict=True))
+    return curves, speed
+
+
+def read_curves(log: Path) -> list[Curve]:
+    """The curves a run printed as progress lines (its stderr), to tabulate a run that was cut short."""
+    return [Curve(**json.loads(line)) for line in log.read_text().splitlines() if line.startswith("{")]
+
+
+def results_of(curves: list[Curve], horizon: float, speed: dict[str, float]) -> dict:
+    """The JSON the bench prints: the medians of each target and loop, and every curve."""
+    targets = list(dict.fromkeys(c.target for c in curves))
+    loops = list(dict.fromkeys(c.loop for c in curves))
+    median_curves = {target: {loop: summarize([c for c in curves if c.target == target and c.loop == loop])
+                              for loop in loops if any(c.target == target and c.loop == loop for c in curves)}
+                     for target in targets}
+    seeds = {target: sorted({c.seed for c in curves if c.target == target}) for target in targets}
     machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
-    return {"machine": f"{machine}; time-to-quality on 1 thread", "budget_s": budget, "seeds": list(seeds),
-            "ms_per_step_batch2048": speed, "time_to_quality": [q.__dict__ for q in quality],
-            "median": summary, "speedup": speedups}
+    return {"machine": machine, "horizon_s": horizon, "seeds": seeds, "ms_per_step_batch2048": speed,
+            "median": median_curves, "curves": [c.__dict__ for c in curves]}
 
 
-def _reached(seconds: float | None, steps: int | float | None, budget: float) -> str:
-    return f"{seconds:.2f} s ({steps:.0f} steps)" if seconds is not None else f"not within {budget:.0f} s"
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
 
 
-def _best(ratio: float | None) -> str:
-    return f"best {ratio:.2f} × floor" if ratio is not None else f"never scored under {QUALITY_RATIO} × floor"
-
-
-def _speedup(ratio: float | None, name: str, results: dict) -> str:
-    """The ratio of the medians; a lower bound when the plain loop's median run did not get there in the budget."""
-    if ratio:
-        return f"{ratio:.1f}×"
-    target, rule = name.split(", ")
-    field = "seconds" if rule == "held" else "first_pass_seconds"
-    plain, ours = (next(m[field] for m in results["median"] if m["target"] == target and m["recipe"] == recipe)
-                   for recipe in RECIPES)
-    return f"> {results['budget_s'] / ours:.1f}× (tutorial not within the budget)" if ours and not plain else "n/a"
+def _figure(value: float | None, unit: str = "") -> str:
+    return "—" if value is None else f"{value:.2f}{unit}"
 
 
 def table(results: dict) -> str:
-    budget = results["budget_s"]
-    lines = ["| what | value |", "| --- | --- |"]
-    for name, ms in results["ms_per_step_batch2048"].items():
-        lines.append(f"| ms/step, batch 2048, {name.replace('_threads', ', threads ')} | {ms:.2f} |")
-    for q in results["time_to_quality"]:
-        held = (_reached(q["seconds"], q["steps"], budget) if q["seconds"] is not None
-                else f"not held within {budget:.0f} s ({q['steps']} steps)")
-        lines.append(f"| gaussian → {q['target']}, {q['recipe']}, seed {q['seed']}: time to W2 ≤ {QUALITY_RATIO} × "
-                     f"floor, held | {held}; first pass "
-                     f"{_reached(q['first_pass_seconds'], q['first_pass_steps'], budget)}; "
-                     f"{_best(q['best_ratio'])} |")
-    for m in results["median"]:
-        lines.append(f"| gaussian → {m['target']}, {m['recipe']}, median of {len(results['seeds'])} seeds | held "
-                     f"{_reached(m['seconds'], m['steps'], budget)}; first pass "
-                     f"{_reached(m['first_pass_seconds'], m['first_pass_steps'], budget)}; "
-                     f"{_best(m['best_ratio'])} |")
-    for name, ratio in results["speedup"].items():
-        lines.append(f"| speed-up of the default recipe (medians), {name} | {_speedup(ratio, name, results)} |")
+    """Medians as a Markdown table: the random-noise curve, the lines, then the Sobol curve beside it."""
+    horizon = results["horizon_s"]
+    columns = [s for s in CURVE_S if s <= horizon]
+    sobol_columns = [s for s in SOBOL_S if s <= horizon]
+    head = ["target", "loop", "seeds", *(f"W2/floor at {s:g} s" for s in columns),
+            *(f"time to {line}× floor" for line in LINES), f"to {LINES[0]}×: sooner than reference",
+            f"Sobol noise: W2/floor at {', '.join(f'{s:g}' for s in sobol_columns)} s"]
+    lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    for target, loops in results["median"].items():
+        for loop, m in loops.items():
+            reached = [_figure(m["reached"][str(line)], " s") if m["reached"][str(line)] is not None
+                       else f"> {horizon:g} s" for line in LINES]
+            sobol = " / ".join(_figure(m["sobol"].get(str(s))) for s in sobol_columns) if m["sobol"] else "—"
+            plain, ours = (loops.get("reference", {}).get("reached", {}).get(str(LINES[0])),
+                           m["reached"][str(LINES[0])])
+            sooner = f"{plain / ours:.1f}×" if plain and ours and loop != "reference" else "—"
+            lines.append("| " + " | ".join([target, loop, str(len(results["seeds"][target])),
+                                            *(_figure(m["ratio"][str(s)]) for s in columns), *reached, sooner,
+                                            sobol]) + " |")
     return "\n".join(lines)
 
 
@@ -307,12 +343,29 @@ def write_section(path: Path, heading: str, body: str) -> None:
     path.write_text(text)
 
 
-def main(quick: bool = False, seeds: tuple[int, ...] | None = None) -> int:
-    results = run(quick, seeds)
+def main(quick: bool = False, seeds: tuple[int, ...] | None = None, loops: tuple[str, ...] = LOOPS,
+         targets: tuple[str, ...] = TARGETS, horizon: float | None = None, jobs: int = 1,
+         write: bool = True, from_log: Path | None = None) -> int:
+    """Run the bench (or read the curves of one from its log), print JSON and the table; update
+    bench/RESULTS.md unless `write` is False."""
+    horizon = horizon or (QUICK_HORIZON_S if quick else max(CURVE_S))
+    load_before, started = _loadavg(), time.perf_counter()
+    if from_log:
+        curves, speed = read_curves(from_log), {}
+    else:
+        curves, speed = run(loops, targets, seeds or (SEEDS[:1] if quick else SEEDS), horizon, jobs, not quick)
+    results = results_of(curves, horizon, speed)
+    results.update(wall_s=round(time.perf_counter() - started, 1), loadavg_before=load_before,
+                   loadavg_after=_loadavg())
     print(json.dumps(results, indent=2))
     rendered = table(results)
     print(rendered)
-    options = (" --quick" if quick else "") + (f" --seeds {','.join(map(str, seeds))}" if seeds else "")
-    command = f"python bench/train.py{options}" if seeds else f"rftoy bench{options}"
-    write_section(RESULTS_FILE, SECTION, f"`{command}` on {results['machine']}.\n\n{rendered}")
+    if write:
+        how = "read from the log of a run cut short (`--from-log`)" if from_log else (
+            f"{results['wall_s']:.0f} s wall, load average {load_before} before, {results['loadavg_after']} after")
+        note = (f"`python bench/train.py --jobs {jobs}` on {results['machine']}; medians over the seeds; seconds "
+                f"are CPU seconds of the training thread (torch on one thread), evaluation not counted; {how}.")
+        speeds = ", ".join(f"{loop} {ms:.2f} ms" for loop, ms in speed.items())
+        tail = f"\n\nCPU ms per training step at batch 2048, one thread: {speeds}." if speed else ""
+        write_section(RESULTS_FILE, SECTION, f"{note}\n\n{rendered}{tail}")
     return 0

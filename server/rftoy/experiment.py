@@ -40,7 +40,7 @@ class ExperimentConfig:
     mode: Mode = "online"
     coupling: Coupling = "independent"
     net: NetShape = field(default_factory=lambda: NetShape(activation="gelu"))
-    train: TrainConfig = field(default_factory=lambda: TrainConfig(ema=0.99, warmup=5))
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(ema=0.999, warmup=5, schedule="rsqrt"))
     reflow_steps: int = 1500
     teacher_steps: int = 8
     eval_steps: int = 100

@@ -23,7 +23,7 @@ from rftoy.transfer import to_device
 
 TimeSampling = Literal["uniform", "warp", "logit-normal"]
 Coupling = Literal["independent", "ot", "reflow"]
-Schedule = Literal["cosine", "constant"]
+Schedule = Literal["cosine", "constant", "rsqrt"]
 PairSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]
 LOSS_HISTORY = 1000
 FUSED_ADAM_DEVICES = ("cpu", "cuda")
@@ -35,6 +35,8 @@ REFLOW_POOL_BATCHES = 16  # minibatches in the online reflow pool; its first dra
 class TrainConfig:
     """One training recipe. `steps` is the budget; the cosine schedule decays over it.
 
+    The "rsqrt" schedule needs no budget: the rate holds until `decay_after` steps, then falls as 1/√steps.
+    `batch_growth` > 0 doubles the minibatch every that many steps, up to `max_batch` (`Trainer.batch_size`).
     `ema` > 0 keeps an exponential moving average of the weights with that decay (`Trainer.averaged_model`).
     """
 
@@ -49,6 +51,9 @@ class TrainConfig:
     converge_window: int = 100
     converge_tol: float = 0.01
     ema: float = 0.0
+    decay_after: int = 500
+    batch_growth: int = 0
+    max_batch: int = 4096
     seed: int = 0
 
 
@@ -191,9 +196,18 @@ class Trainer:
         warm = min(1.0, (self.steps_done + 1) / max(1, c.warmup))
         if c.schedule == "constant":
             return c.lr * warm
+        if c.schedule == "rsqrt":
+            return c.lr * warm * min(1.0, math.sqrt(c.decay_after / (self.steps_done + 1)))
         progress = min(1.0, self.steps_done / max(1, c.steps))
         floor = c.final_lr_fraction
         return c.lr * warm * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress)))
+
+    def batch_size(self) -> int:
+        """The minibatch for the next step: `batch`, doubled every `batch_growth` steps up to `max_batch`."""
+        c = self.config
+        if c.batch_growth <= 0:
+            return c.batch
+        return max(c.batch, min(c.max_batch, c.batch << min(16, self.steps_done // c.batch_growth)))
 
     def loss(self, x0: torch.Tensor, x1: torch.Tensor) -> torch.Tensor:
         if self.distill:
@@ -261,7 +275,7 @@ class Trainer:
     def train(self, sampler: PairSampler, steps: int | None = None, stop_when_converged: bool = False) -> None:
         """Run `steps` steps (the config's budget by default) on minibatches from `sampler`."""
         for _ in range(self.config.steps if steps is None else steps):
-            x0, x1 = sampler(self.config.batch)
+            x0, x1 = sampler(self.batch_size())
             self.step(x0, x1)
             if stop_when_converged and self.converged:
                 return

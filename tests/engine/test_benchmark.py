@@ -1,10 +1,30 @@
 """The benchmark's bookkeeping (its figures are measured by hand, never asserted)."""
 
+import itertools
+import json
 from pathlib import Path
 
+import pytest
 import torch
 from rftoy import data, metrics
-from rftoy.benchmark import median, quality_ratio, sliced_w2_bound, write_section
+from rftoy.benchmark import (
+    CURVE_S,
+    GRID_GROWTH,
+    GRID_START_S,
+    Curve,
+    Yardstick,
+    checkpoints,
+    median,
+    quality_curve,
+    read_curves,
+    recipe_config,
+    results_of,
+    score,
+    sliced_w2_bound,
+    table,
+    write_section,
+    yardstick,
+)
 
 
 def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:
@@ -25,20 +45,19 @@ def standing_still() -> torch.nn.Module:
     return still
 
 
-def test_a_perfect_flow_scores_about_one() -> None:
-    """A flow that leaves gaussian noise where it is, scored against gaussian targets, is a perfect generator."""
-    gen = data.generator(0)
-    sets = [(data.sample("gaussian", 400, gen), data.sample("gaussian", 400, gen)) for _ in range(3)]
-    floors = [metrics.w2_floor(reference, "gaussian", gen, repeats=2) for _, reference in sets]
-    ratio = quality_ratio(standing_still(), sets, floors)
-    assert ratio is not None and 0.7 < ratio < 1.4
+def test_a_perfect_flow_scores_about_one_and_a_wrong_one_far_above() -> None:
+    """Noise left where it is is a perfect generator of gaussian targets, and a poor one of the spiral."""
+    assert 0.7 < score(standing_still(), yardstick("gaussian", 0, n=400)) < 1.4
+    assert 0.7 < score(standing_still(), yardstick("gaussian", 0, n=400), sobol=True) < 1.4
+    assert score(standing_still(), yardstick("spiral", 0, n=400)) > 2
 
 
-def test_a_flow_far_off_is_screened_out_by_the_bound() -> None:
-    gen = data.generator(1)
-    sets = [(data.sample("gaussian", 400, gen), data.sample("spiral", 400, gen)) for _ in range(3)]
-    floors = [metrics.w2_floor(reference, "spiral", gen, repeats=2) for _, reference in sets]
-    assert quality_ratio(standing_still(), sets, floors) is None
+def test_the_yardstick_draws_random_noise_by_seed_and_sobol_beside_it() -> None:
+    first, again, other = yardstick("circle", 0, n=300), yardstick("circle", 0, n=300), yardstick("circle", 1, n=300)
+    assert torch.equal(first.noise, again.noise) and first.floor == again.floor
+    assert not torch.equal(first.noise, other.noise) and not torch.equal(first.noise, first.sobol)
+    assert first.floor == pytest.approx(metrics.wasserstein2(data.sample("circle", 300, data.generator(5)),
+                                                             first.target), rel=0.5)
 
 
 def test_the_sliced_bound_never_exceeds_w2() -> None:
@@ -48,7 +67,52 @@ def test_the_sliced_bound_never_exceeds_w2() -> None:
         assert sliced_w2_bound(a, b) <= metrics.wasserstein2(a, b) + 1e-6
 
 
+def test_checkpoints_hold_the_curve_and_a_geometric_grid() -> None:
+    points = checkpoints(10.0)
+    assert points[0] == GRID_START_S and points[-1] == 10.0 and {0.5, 1.0, 3.0, 10.0} <= set(points)
+    assert 30.0 not in points and max(CURVE_S) in checkpoints(max(CURVE_S))
+    grid = [p for p in points if p not in CURVE_S]
+    assert all(b / a == pytest.approx(GRID_GROWTH, rel=1e-4) for a, b in itertools.pairwise(grid))
+
+
+def test_a_curve_scores_its_checkpoints_and_times_the_lines() -> None:
+    """The default net starts at v = 0, a perfect flow onto gaussian targets: both lines hold from the start."""
+    stick: Yardstick = yardstick("gaussian", 0, n=300)
+    curve = quality_curve("default", "gaussian", 0, 0.5, stick)
+    assert set(curve.ratio) == set(curve.steps) == {"0.5"} and curve.sobol == {}
+    assert curve.steps["0.5"] > 0 and 0.5 < curve.ratio["0.5"] < 1.6
+    assert curve.reached["1.5"] == GRID_START_S
+    far = quality_curve("reference", "spiral", 0, 0.3, yardstick("spiral", 0, n=300), with_sobol=False)
+    assert far.reached == {"1.5": None, "1.25": None} and far.ratio == {}
+
+
+def test_a_recipe_is_the_defaults_with_named_changes() -> None:
+    cfg = recipe_config("default+ema=0.999+width=128+coupling=ot+zero_output=false")
+    assert cfg.train.ema == 0.999 and cfg.net.width == 128 and cfg.coupling == "ot" and not cfg.zero_output
+    assert cfg.train.batch == recipe_config().train.batch
+    with pytest.raises(ValueError, match="no recipe setting"):
+        recipe_config("default+speed=11")
+    with pytest.raises(ValueError, match="starts from 'default'"):
+        recipe_config("mine+ema=0.9")
+
+
 def test_median_counts_a_run_that_never_got_there_as_the_slowest() -> None:
     assert median([3.0, None, 1.0]) == 3.0
     assert median([None, 2.0, None]) is None
     assert median([4.0, 1.0]) == 2.5
+
+
+def test_the_table_reads_a_log_and_says_how_much_sooner_the_default_reached_the_line(tmp_path: Path) -> None:
+    def curve(loop: str, seed: int, ratio: float, to_line: float | None) -> Curve:
+        return Curve(loop, "circle", seed, {"0.5": ratio}, {}, {"1.5": to_line, "1.25": None}, {"0.5": 9})
+
+    curves = [curve("reference", 0, 2.0, 1.2), curve("reference", 1, 3.0, None), curve("reference", 2, 2.5, 0.9),
+              curve("default", 0, 1.4, 0.3), curve("default", 1, 1.2, 0.2), curve("default", 2, 1.3, 0.4)]
+    log = tmp_path / "bench.err"
+    log.write_text("a warning\n" + "\n".join(json.dumps(c.__dict__) for c in curves) + "\n")
+    results = results_of(read_curves(log), 0.5, {})
+    assert results["median"]["circle"]["default"]["ratio"] == {"0.5": 1.3}
+    assert results["median"]["circle"]["reference"]["reached"] == {"1.5": 1.2, "1.25": None}
+    rows = table(results).splitlines()
+    assert rows[2].startswith("| circle | reference | 3 | 2.50 | 1.20 s | > 0.5 s | — |")
+    assert rows[3].startswith("| circle | default | 3 | 1.30 | 0.30 s | > 0.5 s | 4.0× |")

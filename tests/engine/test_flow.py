@@ -94,6 +94,24 @@ def test_cosine_schedule_warms_up_and_decays() -> None:
     assert rates[-1] == pytest.approx(1e-3, rel=0.05)
 
 
+def test_rsqrt_schedule_holds_then_falls_as_one_over_root_steps() -> None:
+    trainer = Trainer(VelocityMLP(SMALL), TrainConfig(lr=1e-2, schedule="rsqrt", warmup=1, decay_after=100))
+    rates = {}
+    for n in (0, 99, 399, 9999):
+        trainer.steps_done = n
+        rates[n] = trainer.learning_rate()
+    assert rates[0] == rates[99] == pytest.approx(1e-2)
+    assert rates[399] == pytest.approx(5e-3) and rates[9999] == pytest.approx(1e-3)
+
+
+def test_batch_doubles_every_growth_period_up_to_the_cap() -> None:
+    trainer = Trainer(VelocityMLP(SMALL), TrainConfig(batch=64, batch_growth=10, max_batch=200, steps=40))
+    sizes = []
+    trainer.train(lambda batch: (sizes.append(batch), (torch.randn(batch, 2), torch.randn(batch, 2)))[1])
+    assert sizes[:10] == [64] * 10 and sizes[10:20] == [128] * 10 and sizes[20:] == [200] * 20
+    assert Trainer(VelocityMLP(SMALL), TrainConfig(batch=64)).batch_size() == 64
+
+
 def test_online_samplers_give_fresh_pairs_of_the_asked_kind() -> None:
     gen = data.generator(0)
     independent = online_sampler("gaussian", "circle", "independent", gen)
