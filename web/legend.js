@@ -10,8 +10,10 @@ const ENTRIES = [
     title: "data samples x1: what the flow should produce (t = 1)" },
   { key: "pairs", shown: (v) => v.layers.pairs, swatch: "line", color: COLORS.pair, label: "pairing",
     title: "the pairing the flow is trained on: each noise sample joined to its data sample by a straight line" },
-  { key: "paths", shown: (v) => v.layers.trajectories, swatch: "line", color: COLORS.trajectory, label: "learned path",
-    title: "the path each noise sample takes through the learned flow" },
+  { key: "paths", shown: (v, extra) => v.layers.trajectories && !extra.random, swatch: "line", color: COLORS.trajectory,
+    label: "learned path", title: "the path each noise sample takes through the learned flow" },
+  { key: "straight", shown: (v, extra) => v.layers.trajectories && extra.random, swatch: "line", color: COLORS.trajectory,
+    label: "straight path", title: "the random pairing's own paths: straight lines from x0 to x1 at constant speed" },
   { key: "moving", shown: (v) => v.layers.moving, swatch: "dot small", color: COLORS.moving, label: "point at t",
     title: "where each sample is at the current time t (play or scrub t below)" },
   { key: "endpoints", shown: (v) => v.layers.endpoints, swatch: "ring", color: COLORS.endpoint, label: "new sample z1",
@@ -31,7 +33,7 @@ let drawn = "";
 /**
  * Rewrite the legend when the set of drawn marks changed.
  * @param {{layers: Record<string, boolean>, field: string}} view
- * @param {{oneStep?: boolean}} extra marks drawn by the lesson
+ * @param {{oneStep?: boolean, random?: boolean}} extra marks drawn by the lesson; the random tab's straight paths
  */
 export function renderLegend(view, extra = {}) {
   const shown = ENTRIES.filter((e) => e.shown(view, extra));

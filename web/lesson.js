@@ -11,6 +11,8 @@ export const LESSON_SCENE = Object.freeze({ source: "gaussian", target: "moons",
 const CALM_LAYERS = { samples: true, pairs: true, trajectories: true, moving: true, endpoints: false, newPairs: false, particles: false };
 /** How often the open step re-checks itself. */
 const CHECK_MS = 300;
+/** A mean distance (world units) between one-step and solver endpoints that counts as missing. */
+const MISS = 0.25;
 /** Where a one-step sample lands (drawn in steps that compare one step with many). */
 const ONE_STEP_COLOR = "#D55E00";
 
@@ -35,7 +37,7 @@ const STEPS = [
       + "pairing them, here at random. Each grey line joins a pair, and the black dots travel along these straight "
       + "lines at constant speed as time t runs from 0 to 1.",
     ask: "Watch the black dots: many of the straight paths cross each other.",
-    enter: (l) => l.show("random"),
+    enter: (l) => l.show("random", { trajectories: false }), // the grey pairing lines are the paths here
     check: (l) => {
       const random = l.app.rounds[0]?.metrics?.trainedCrossing ?? null;
       return { ok: random !== null, figure: random === null ? null : `${pct(random)} of pairs of paths cross.`, values: { random } };
@@ -87,14 +89,19 @@ const STEPS = [
     oneStep: true,
     enter: (l) => l.show(0),
     check: (l) => {
-      const q = l.serverQuality(0) ?? l.quality(0);
-      if (!q) return { ok: false, figure: null };
+      const page = l.quality(0);
+      const q = l.serverQuality(0) ?? page;
+      if (!q || !page) return { ok: false, figure: null };
       const s = l.app.state.settings;
-      const ok = q.w2One >= 1.2 * q.w2Chosen;
+      // W2 against the scene's 48 data points is noisy (its floor is near 0.7), so the check reads how far one
+      // step lands from where the solver's paths end; the W2 figures come with it.
+      const gap = meanGap(page.one, page.chosen);
+      const ok = gap >= MISS;
       return {
         ok,
-        figure: `1 Euler step: W2 ${num(q.w2One)} · ${s.steps} ${s.solver} steps: W2 ${num(q.w2Chosen)}.`,
-        values: { w2One: q.w2One, w2Chosen: q.w2Chosen, from: q.from },
+        figure: `One Euler step lands ${num(gap)} from where the paths end. W2 to the data: 1 step ${num(q.w2One)} · `
+          + `${s.steps} ${s.solver} steps ${num(q.w2Chosen)}.`,
+        values: { gap, w2One: q.w2One, w2Chosen: q.w2Chosen, from: q.from },
       };
     },
   },

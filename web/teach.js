@@ -48,7 +48,7 @@ export function installTeaching(app) {
     /** Called after the scene is drawn: the lesson's marks and the legend. */
     draw(ctx, view) {
       lesson.draw(ctx, view);
-      renderLegend(app.state.view, { oneStep: lesson.drawsOneStep });
+      renderLegend(app.state.view, { oneStep: lesson.drawsOneStep, random: app.randomView });
     },
     markScale,
     summary: () => ({ mode: currentMode(), intro: !intro.panel.hidden, lesson: lesson.summary() }),

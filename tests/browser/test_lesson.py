@@ -93,7 +93,7 @@ def drive_lesson(watch: PageWatch, context: BrowserContext, url: str, drag: Call
 
     press_next(page, "steps")
     values = wait_passed(page, "steps")["values"]
-    assert values["w2One"] >= 1.2 * values["w2Chosen"]
+    assert values["gap"] >= 0.25 and values["w2One"] > 0 and values["w2Chosen"] > 0
     shot()
 
     press_next(page, "reflow")
