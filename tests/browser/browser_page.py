@@ -48,7 +48,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_health(base: str, process: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+def wait_for_health(base: str, process: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
