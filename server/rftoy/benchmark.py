@@ -285,9 +285,13 @@ def read_curves(log: Path) -> list[Curve]:
 
 
 def results_of(curves: list[Curve], horizon: float, speed: dict[str, float]) -> dict:
-    """The JSON the bench prints: the medians of each target and loop, and every curve."""
-    targets = list(dict.fromkeys(c.target for c in curves))
+    """The JSON the bench prints: the medians of each target and loop, and every curve. Only the seeds that every
+    loop finished count (a run cut short may have one loop's curve of a seed and not the other's)."""
     loops = list(dict.fromkeys(c.loop for c in curves))
+    done = {(c.target, c.seed) for c in curves
+            if all(any((o.target, o.seed, o.loop) == (c.target, c.seed, loop) for o in curves) for loop in loops)}
+    curves = [c for c in curves if (c.target, c.seed) in done]
+    targets = list(dict.fromkeys(c.target for c in curves))
     median_curves = {target: {loop: summarize([c for c in curves if c.target == target and c.loop == loop])
                               for loop in loops if any(c.target == target and c.loop == loop for c in curves)}
                      for target in targets}
@@ -324,7 +328,8 @@ def table(results: dict) -> str:
             sobol = " / ".join(_figure(m["sobol"].get(str(s))) for s in sobol_columns) if m["sobol"] else "—"
             plain, ours = (loops.get("reference", {}).get("reached", {}).get(str(LINES[0])),
                            m["reached"][str(LINES[0])])
-            sooner = f"{plain / ours:.1f}×" if plain and ours and loop != "reference" else "—"
+            sooner = "—" if loop == "reference" or not ours else (
+                f"{plain / ours:.1f}×" if plain else f"> {horizon / ours:.1f}× (reference: > {horizon:g} s)")
             lines.append("| " + " | ".join([target, loop, str(len(results["seeds"][target])),
                                             *(_figure(m["ratio"][str(s)]) for s in columns), *reached, sooner,
                                             sobol]) + " |")
@@ -363,8 +368,9 @@ def main(quick: bool = False, seeds: tuple[int, ...] | None = None, loops: tuple
     if write:
         how = "read from the log of a run cut short (`--from-log`)" if from_log else (
             f"{results['wall_s']:.0f} s wall, load average {load_before} before, {results['loadavg_after']} after")
-        note = (f"`python bench/train.py --jobs {jobs}` on {results['machine']}; medians over the seeds; seconds "
-                f"are CPU seconds of the training thread (torch on one thread), evaluation not counted; {how}.")
+        options = f" --horizon {horizon:g}" if horizon != max(CURVE_S) else ""
+        note = (f"`python bench/train.py --jobs {jobs}{options}` on {results['machine']}; medians over the seeds; "
+                f"seconds are CPU seconds of the training thread (torch on one thread), evaluation not counted; {how}.")
         speeds = ", ".join(f"{loop} {ms:.2f} ms" for loop, ms in speed.items())
         tail = f"\n\nCPU ms per training step at batch 2048, one thread: {speeds}." if speed else ""
         write_section(RESULTS_FILE, SECTION, f"{note}\n\n{rendered}{tail}")
