@@ -51,15 +51,22 @@ def browser_gpu(playwright: playwright_api.Playwright) -> Iterator[playwright_ap
     browser.close()
 
 
+def returning_visitor(context: playwright_api.BrowserContext) -> playwright_api.BrowserContext:
+    """A visitor who has dismissed the first-visit introduction (web/intro.js), so the canvas sits where a
+    returning visitor sees it; tests/browser/test_lesson.py covers the introduction itself."""
+    context.add_init_script("localStorage.setItem('rftoy.intro.dismissed', '1')")
+    return context
+
+
 @pytest.fixture
 def js_page(browser_js: playwright_api.Browser) -> Iterator[PageWatch]:
-    context = browser_js.new_context(viewport={"width": 1280, "height": 900})
+    context = returning_visitor(browser_js.new_context(viewport={"width": 1280, "height": 900}))
     yield PageWatch(context.new_page())
     context.close()
 
 
 @pytest.fixture
 def gpu_page(browser_gpu: playwright_api.Browser) -> Iterator[PageWatch]:
-    context = browser_gpu.new_context(viewport={"width": 1280, "height": 900})
+    context = returning_visitor(browser_gpu.new_context(viewport={"width": 1280, "height": 900}))
     yield PageWatch(context.new_page())
     context.close()

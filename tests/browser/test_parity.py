@@ -75,6 +75,7 @@ def test_a_net_wider_than_the_shaders_runs_in_js(gpu_page: PageWatch, wide_serve
     gpu_page.open(wide_server)
     page = gpu_page.page
     assert gpu_page.summary()["backend"] == "webgpu"
+    page.eval_on_selector("#depth", "e => e.closest('details').open = true")  # depth folds under "Advanced"
     page.fill("#depth", "1")
     page.press("#depth", "Enter")
     page.fill("#width", "260")
