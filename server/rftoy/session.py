@@ -614,10 +614,13 @@ class Session:
             self._wake.set()
 
     def _measure_later(self, job: ChunkJob, result: ChunkResult, converged: bool) -> None:
-        """Compute the metrics on the pool, on a copy of the net, while training goes on; report when done."""
+        """Compute the metrics on the pool, on a copy of the net, while training goes on; report when done. The
+        sample-quality maps (five traces and exact W2s) wait until the user has stopped dragging for an interval, so
+        a drag never pays for them."""
         self._last_metrics_at = now = time.perf_counter()
-        points = 0
-        if converged or now - self._last_quality_at >= self.settings.quality_interval_s:
+        points, interval = 0, self.settings.quality_interval_s
+        dragging = now - self._last_edit_at < interval
+        if converged or (now - self._last_quality_at >= interval and not dragging):
             self._last_quality_at, points = now, self.settings.quality_points
         loop = asyncio.get_running_loop()
         self._measuring = self._metrics_pool.submit(measure, job, result, frozen_velocity(job.round.model), points)
