@@ -90,7 +90,7 @@ const STEPS = [
     enter: (l) => l.show(0),
     check: (l) => {
       const page = l.quality(0);
-      const q = l.serverQuality(0) ?? page;
+      const q = l.serverQuality(0);
       if (!q || !page) return { ok: false, figure: null };
       const s = l.app.state.settings;
       // W2 against the scene's 48 data points is noisy (its floor is near 0.7), so the check reads how far one
@@ -145,11 +145,14 @@ const STEPS = [
       // reads where one step lands against the round's own path ends; the W2 figures come with it.
       const ok = laterGap <= 0.3 * firstGap;
       const name = l.app.rounds[k].name;
+      const w2First = l.serverQuality(0)?.w2One ?? null;
+      const w2Later = l.serverQuality(k)?.w2One ?? null;
+      const w2 = w2First !== null && w2Later !== null ? `W2 ${num(w2First)} for 1-RF → ${num(w2Later)} for ${name}. ` : "";
       return {
         ok,
-        figure: `One Euler step: W2 ${num(first.w2One)} for 1-RF → ${num(later.w2One)} for ${name}. It lands `
-          + `${num(laterGap)} from where ${name}'s paths end (1-RF's: ${num(firstGap)}).`,
-        values: { first: first.w2One, later: later.w2One, firstGap, laterGap, round: name },
+        figure: `One Euler step: ${w2}It lands ${num(laterGap)} from where ${name}'s paths end (1-RF's: `
+          + `${num(firstGap)}).`,
+        values: { first: w2First, later: w2Later, firstGap, laterGap, round: name },
       };
     },
   },
@@ -179,7 +182,7 @@ const STEPS = [
       const ok = gap <= 0.5 * firstGap;
       const figure = `One step of the distilled net lands ${num(gap)} from where ${teacherName}'s paths end `
         + `(1-RF's one step: ${num(firstGap)} away).`;
-      return { ok, figure, values: { gap, firstGap, w2One: student.w2One } };
+      return { ok, figure, values: { gap, firstGap, w2One: l.serverQuality(d)?.w2One ?? null } };
     },
   },
   {
@@ -370,7 +373,7 @@ export class Lesson {
     return d.length ? d[d.length - 1].index : null;
   }
 
-  /** One-step and chosen-solver samples of round `index` with their W2 (null before its weights arrive). */
+  /** One-step and chosen-solver samples of round `index`, traced in the page (null before its weights arrive). */
   quality(index) {
     const stored = this.app.roundWeights.get(index);
     if (!stored || !this.app.state.count) return null;
