@@ -332,6 +332,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave bench/RESULTS.md as it is")
     args = parser.parse_args()
     log = Path(tempfile.gettempdir()) / "rftoy-abuse-server.log"
+    load_at_start = float(Path("/proc/loadavg").read_text().split()[0])
     rows = asyncio.run(run(args.seconds, args.phases, log))
     tracebacks = log.read_text().count("Traceback")
     table = _table(rows)
@@ -343,8 +344,13 @@ def main() -> int:
                  "`snapshot_window: 1` and pings every 100 ms; each attack starts 2 s before it measures. Attack "
                  "details (JSON) per phase:\n\n" + "\n".join(f"- {r['phase']}: `{json.dumps(r['attack'])}`"
                                                               for r in rows)
-                 + f"\n\nServer log: {tracebacks} tracebacks. The machine was shared with other jobs (loadavg "
-                 "column): figures are pessimistic; re-run on a quiet machine. Targets (issue 16): costly, the "
+                 + f"\n\nServer log: {tracebacks} tracebacks. "
+                 + (f"Other jobs held the 1-minute load average at {load_at_start:g} when it started (on "
+                    f"{os.cpu_count()} cores): figures are pessimistic; re-run on a quiet machine. "
+                    if load_at_start > (os.cpu_count() or 1) else
+                    f"The machine was quiet when it started (1-minute load average {load_at_start:g}); the loadavg "
+                    "column is mostly the attack's own load. ")
+                 + "Targets (issue 16): costly, the "
                  "bystander keeps >= 10 snapshots/s at drag p95 <= 400 ms; unread, RSS grows <= 150 MB and comes "
                  "back down; big, ping p95 <= 50 ms; http, every slow request dropped by the header deadline, "
                  "health answered.")

@@ -121,12 +121,12 @@ def body(rows: list[dict[str, Any]], summary: dict[str, Any], command: str) -> s
             f"and the clients all share these cores; load average at the start {load} (1 / 5 / 15 min).\n\n"
             f"{table(rows)}\n\nSessions served at >= {TARGET_HZ:g} snapshots/s each (the most of those measured): "
             f"{json.dumps(found)}. ")
-    loads = [r["loadavg"][0] for r in rows]
-    if max(loads) > (os.cpu_count() or 1):
+    # the load while it runs is mostly its own replicas, nginx and clients: judge other work by the start
+    if summary["loadavg_at_start"][0] > (os.cpu_count() or 1):
         cores = max((r["replica_cores"] or 0) for r in rows)
-        return text + (f"The machine was loaded by other work (1-minute load average {min(loads):g}–{max(loads):g} "
-                       f"on {os.cpu_count()} cores) and the replicas got at most {cores} of a core: these figures "
-                       "measure that load more than rftoy; rerun on a quiet machine before sizing from them.")
+        return text + (f"The machine was loaded by other work (1-minute load average {load.split(' / ')[0]} at the "
+                       f"start, on {os.cpu_count()} cores) and the replicas got at most {cores} of a core: these "
+                       "figures measure that load more than rftoy; rerun on a quiet machine before sizing from them.")
     ratio = summary["two_over_one"] if summary["two_over_one"] is not None else "n/a"
     return text + (f"Two replicas over one behind nginx: {ratio} — both replicas share the same "
                    "cores, so this measures the overhead and fairness of two processes and a proxy hop, not "
