@@ -31,5 +31,5 @@ ENV PORT=8000 \
 VOLUME /data
 EXPOSE 8000
 
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "rftoy.healthcheck"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-m", "rftoy.api.healthcheck"]
 CMD ["sh", "-c", "exec rftoy serve --port \"$PORT\""]

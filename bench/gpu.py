@@ -3,12 +3,12 @@
 Three measurements on one device (CUDA by default; `--device cpu` runs the same code small, for the tests):
 
 1. **Steps**: S nets (width 64, depth 3, silu, 256 pairs each, minibatch 256) take batched Adam steps. Variants:
-   `server` is rftoy.batched.batched_step as the server calls it (each trainer's own Adam state, its own
+   `server` is rftoy.engine.batched.batched_step as the server calls it (each trainer's own Adam state, its own
    learning rate and time draws); `stacked` is the same step with the parameters and Adam state kept stacked
    (what a graph-captured step needs: fixed tensors); `graph` replays `stacked` captured in one CUDA graph;
    `compile` runs `stacked` with its loss under torch.compile, and `compile-graphs` with
    mode="reduce-overhead" (torch.compile's own CUDA graphs). Reported: net-steps/s (S x steps per second).
-2. **Traces**: rftoy.batched.stacked_solve of S nets (256 points, midpoint x 12), ms per session.
+2. **Traces**: rftoy.engine.batched.stacked_solve of S nets (256 points, midpoint x 12), ms per session.
 3. **Sessions**: `rftoy serve` on the device, N sessions each dragging one point at 30 Hz (bench/latency.py's
    client); the largest N whose least served session got >= 10 snapshots/s.
 
@@ -34,11 +34,11 @@ from typing import Any
 
 import torch
 from latency import RESULTS, run_clients, scenario
-from rftoy import data
-from rftoy.batched import batched_step, stacked_parameters, stacked_solve
 from rftoy.benchmark import write_section
-from rftoy.flow import TrainConfig, Trainer, fixed_pair_sampler
-from rftoy.model import ACTIVATIONS, NetShape, VelocityMLP
+from rftoy.engine import data
+from rftoy.engine.batched import batched_step, stacked_parameters, stacked_solve
+from rftoy.engine.flow import TrainConfig, Trainer, fixed_pair_sampler
+from rftoy.engine.model import ACTIVATIONS, NetShape, VelocityMLP
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
 from loopback import Replica, free_port
@@ -80,7 +80,7 @@ def scenes(count: int, device: torch.device) -> list[tuple[torch.Tensor, torch.T
 
 
 def server_step(count: int, device: torch.device) -> Callable[[], object]:
-    """rftoy.batched.batched_step over `count` trainers, as the server's worker calls it."""
+    """rftoy.engine.batched.batched_step over `count` trainers, as the server's worker calls it."""
     trainers = [Trainer(VelocityMLP(SHAPE).to(device), TrainConfig(lr=5e-3, batch=BATCH, seed=k))
                 for k in range(count)]
     samplers = [fixed_pair_sampler(x0, x1, data.generator(k, device))

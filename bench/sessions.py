@@ -4,7 +4,7 @@ For each trainer (RFTOY_TRAINER=batched, then per-session) it starts `rftoy serv
 concurrent sessions (N = 256 pairs, width 64), drags one point of every session at 30 Hz (bench/latency.py's
 client) and reports: aggregate training steps/s (from the snapshots' step counters), the drag → update latency
 p50/p95 over all sessions, snapshots/s per session (mean and the least served session), the share of snapshots a
-busy server traced coarse (Euler on half the steps, rftoy.pace), the server's CPU and the CPU time the
+busy server traced coarse (Euler on half the steps, rftoy.live.pace), the server's CPU and the CPU time the
 hypervisor took. Prints JSON and a table, and rewrites its section of bench/RESULTS.md (its own section for a
 non-default scene, config or --busy-hz).
 

@@ -47,7 +47,7 @@ export const DEFAULT_VIEW = Object.freeze({
  * @typedef {{label: string, integer: boolean, ge?: number, gt?: number, le?: number, lt?: number}} Bound
  */
 
-/** A bound in plain words, the same as the server's (server/rftoy/bounds.py `words`). */
+/** A bound in plain words, the same as the server's (server/rftoy/protocol/bounds.py `words`). */
 export function boundWords(bound, whole = false) {
   const low = "ge" in bound ? ["at least", bound.ge] : "gt" in bound ? ["above", bound.gt] : null;
   const high = "le" in bound ? ["at most", bound.le] : "lt" in bound ? ["below", bound.lt] : null;

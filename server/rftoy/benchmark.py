@@ -28,11 +28,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rftoy import data, metrics
-from rftoy.experiment import ExperimentConfig, fresh_net
-from rftoy.flow import Trainer, online_sampler
+from rftoy.engine import data, metrics
+from rftoy.engine.experiment import ExperimentConfig, fresh_net
+from rftoy.engine.flow import Trainer, online_sampler
+from rftoy.engine.solvers import solve
 from rftoy.settings import REPO_ROOT
-from rftoy.solvers import solve
 
 CURVE_S = (0.5, 1.0, 3.0, 10.0, 30.0)
 SOBOL_S = (1.0, 10.0)  # each exact W2 at n = 2000 costs a second or more, so Sobol is scored at two of them

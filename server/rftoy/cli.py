@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rftoy import data
-from rftoy.experiment import ExperimentConfig, run_experiment
-from rftoy.model import ACTIVATIONS, NetShape
-from rftoy.settings import resolve_device
+from rftoy.engine import data
+from rftoy.engine.device import resolve_device
+from rftoy.engine.experiment import ExperimentConfig, run_experiment
+from rftoy.engine.model import ACTIVATIONS, NetShape
 
 
 def _add_experiment(sub: argparse._SubParsersAction) -> None:
@@ -93,7 +93,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 
 
 def run_serve_command(args: argparse.Namespace) -> int:
-    from rftoy.app import run_server
+    from rftoy.api.app import run_server
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "device": args.device}.items() if v}
     run_server(**overrides)

@@ -6,7 +6,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import torch
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -42,7 +41,7 @@ class Settings(BaseSettings):
     snapshot_hz: float = Field(30.0, gt=0)
     busy_snapshot_hz: float = Field(10.0, ge=0, description="a drag whose snapshots come slower than this (a busy "
                                     "server) takes one training step per snapshot, traced by Euler on half the "
-                                    "steps, until it ends or the server catches up (rftoy.pace); 0 never")
+                                    "steps, until it ends or the server catches up (rftoy.live.pace); 0 never")
     chunk_ms: float = Field(40.0, gt=0, description="training time between edit checks")
     edit_chunk_ms: float = Field(4.0, ge=0, description="least training after an edit before the snapshot showing "
                                  "it (4 ms measured best with 8 dragging sessions on 2 cores)")
@@ -132,12 +131,3 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-
-
-def resolve_device(choice: str) -> torch.device:
-    """Map 'auto' to CUDA when present, else CPU; refuse 'cuda' without a GPU."""
-    if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if choice == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' was asked for but torch sees no CUDA GPU")
-    return torch.device(choice)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import torch
 from browser_page import PageWatch, serve
-from rftoy.model import NetShape, VelocityMLP, export_weights
+from rftoy.engine.model import NetShape, VelocityMLP, export_weights
 
 TOLERANCE = 1e-5  # the issue asks 1e-4; design.md §5 hopes for about 1e-5, which holds
 SHAPES = [NetShape(32, 3, "gelu"), NetShape(16, 2, "silu"), NetShape(24, 1, "tanh"), NetShape(20, 4, "relu")]

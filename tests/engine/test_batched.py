@@ -2,11 +2,11 @@
 
 import pytest
 import torch
-from rftoy import data
-from rftoy.batched import batched_step, stacked_solve
-from rftoy.flow import TrainConfig, Trainer, fixed_pair_sampler
-from rftoy.model import NetShape, VelocityMLP, export_weights
-from rftoy.solvers import solve
+from rftoy.engine import data
+from rftoy.engine.batched import batched_step, stacked_solve
+from rftoy.engine.flow import TrainConfig, Trainer, fixed_pair_sampler
+from rftoy.engine.model import NetShape, VelocityMLP, export_weights
+from rftoy.engine.solvers import solve
 
 SHAPE = NetShape(24, 2, "gelu")
 # Different rates, batch sizes (so rows are padded), time samplings and one distilling trainer share each step.
@@ -81,7 +81,7 @@ def test_a_diverging_net_does_not_disturb_the_others() -> None:
                          [("euler", 1, 1.0, "gelu"), ("midpoint", 6, 0.6, "silu"), ("rk4", 3, 1.2, "tanh"),
                           ("midpoint", 4, 1.0, "relu")])
 def test_a_stacked_solve_equals_each_solve(method: str, steps: int, warp_s: float, activation: str) -> None:
-    """The compiled stacked trace (rftoy.stacked_trace) against `solve`, net by net."""
+    """The compiled stacked trace (rftoy.engine.stacked_trace) against `solve`, net by net."""
     torch.manual_seed(0)
     models = [VelocityMLP(NetShape(SHAPE.width, SHAPE.depth, activation)) for _ in range(3)]
     gen = data.generator(5)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from rftoy import data, metrics
 from rftoy.benchmark import (
     CURVE_S,
     GRID_GROWTH,
@@ -25,6 +24,7 @@ from rftoy.benchmark import (
     write_section,
     yardstick,
 )
+from rftoy.engine import data, metrics
 
 
 def test_write_section_replaces_only_its_own_section(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from rftoy import data
+from rftoy.engine import data
 
 
 @pytest.mark.parametrize("name", list(data.PRESETS))

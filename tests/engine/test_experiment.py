@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from rftoy.experiment import ExperimentConfig, fresh_net, run_experiment
+from rftoy.engine.experiment import ExperimentConfig, fresh_net, run_experiment
 
 
 @pytest.fixture(scope="module")

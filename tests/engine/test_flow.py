@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 import torch
-from rftoy import data
-from rftoy.flow import (
+from rftoy.engine import data
+from rftoy.engine.flow import (
     TrainConfig,
     Trainer,
     fixed_pair_sampler,
@@ -16,8 +16,8 @@ from rftoy.flow import (
     reflow_pool_sampler,
     sample_time,
 )
-from rftoy.model import NetShape, VelocityMLP, clone_model, export_weights
-from rftoy.solvers import solve
+from rftoy.engine.model import NetShape, VelocityMLP, clone_model, export_weights
+from rftoy.engine.solvers import solve
 
 SMALL = NetShape(32, 2, "silu")
 

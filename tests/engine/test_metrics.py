@@ -2,8 +2,8 @@
 
 import pytest
 import torch
-from rftoy import data, metrics
-from rftoy.solvers import solve
+from rftoy.engine import data, metrics
+from rftoy.engine.solvers import solve
 
 
 def segments(*pairs: tuple[tuple[float, float], tuple[float, float]]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from rftoy.model import (
+from rftoy.engine.model import (
     ACTIVATIONS,
     ACTIVATIONS_IN_PLACE,
     NetShape,

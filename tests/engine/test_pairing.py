@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from rftoy import data, metrics
-from rftoy.chunk import ot_order
-from rftoy.flow import TrainConfig, Trainer, fixed_pair_sampler, flow_endpoints, ot_pairing, random_pairing
-from rftoy.model import NetShape, VelocityMLP, clone_model
-from rftoy.solvers import solve
+from rftoy.engine import data, metrics
+from rftoy.engine.flow import TrainConfig, Trainer, fixed_pair_sampler, flow_endpoints, ot_pairing, random_pairing
+from rftoy.engine.model import NetShape, VelocityMLP, clone_model
+from rftoy.engine.solvers import solve
+from rftoy.live.chunk import ot_order
 
 N = 256
 NET = NetShape(32, 3, "silu")

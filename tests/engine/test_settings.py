@@ -2,7 +2,8 @@
 
 import pytest
 import torch
-from rftoy.settings import Settings, resolve_device
+from rftoy.engine.device import resolve_device
+from rftoy.settings import Settings
 
 
 def test_auto_picks_cuda_only_when_torch_sees_a_gpu() -> None:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 import torch
-from rftoy.solvers import EVALS_PER_STEP, solve, time_grid, warp_time
+from rftoy.engine.solvers import EVALS_PER_STEP, solve, time_grid, warp_time
 
 
 def rotation(z: torch.Tensor, t: torch.Tensor) -> torch.Tensor:

@@ -12,7 +12,7 @@ schemathesis = pytest.importorskip("schemathesis")
 from hosting_server import hosting_settings  # noqa: E402  (after the skip)
 from hypothesis import HealthCheck, settings  # noqa: E402
 from live_server import LiveServer, start_server  # noqa: E402
-from rftoy.app import create_app  # noqa: E402
+from rftoy.api.app import create_app  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 MAX_EXAMPLES = 40

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from live_server import wait_until
-from rftoy.guard import ClientBuckets
+from rftoy.api.guard import ClientBuckets
 
 
 def test_idle_clients_are_pruned_well_before_the_map_is_full() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rftoy import healthcheck
+from rftoy.api import healthcheck
 from rftoy.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,7 +70,7 @@ def test_the_image_is_cpu_by_default_non_root_and_its_port_agrees_with_the_app()
     env = image_env()
     assert one("EXPOSE") == env["PORT"] == str(Settings.model_fields["port"].default) == str(healthcheck.DEFAULT_PORT)
     assert json.loads(one("CMD")) == ["sh", "-c", 'exec rftoy serve --port "$PORT"']
-    assert one("HEALTHCHECK").endswith('CMD ["python", "-m", "rftoy.healthcheck"]')
+    assert one("HEALTHCHECK").endswith('CMD ["python", "-m", "rftoy.api.healthcheck"]')
     ignored = (REPO / ".dockerignore").read_text().splitlines()
     assert "*" in ignored and {"!server/", "!web/", "!shaders/"} <= set(ignored)
 
@@ -104,7 +104,7 @@ def test_the_image_command_serves_the_installed_package_and_passes_its_health_ch
            for name, value in image_env().items()}
     env.update(PORT=str(port), PATH=f"{site / 'bin'}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
                PYTHONPATH=str(site), HOME=str(tmp_path))
-    where = subprocess.run([sys.executable, "-c", "import rftoy.app; print(rftoy.app.__file__)"], env=env,
+    where = subprocess.run([sys.executable, "-c", "import rftoy.api.app; print(rftoy.api.app.__file__)"], env=env,
                            capture_output=True, text=True, check=True).stdout
     assert where.startswith(str(site)), f"rftoy imported from {where}, not from the image's install"
     process = subprocess.Popen(json.loads(one("CMD")), env=env, cwd=app, stdout=subprocess.DEVNULL,

@@ -10,10 +10,10 @@ import threading
 import torch
 from hosting_client import hello, open_socket, send, wait_for
 from live_server import LiveServer, wait_until
-from rftoy.chunk import ChunkJob
-from rftoy.fair import Shares
+from rftoy.live.chunk import ChunkJob
+from rftoy.live.fair import Shares
+from rftoy.live.scheduler import Slot, pick
 from rftoy.protocol import Config
-from rftoy.scheduler import Slot, pick
 
 WINDOW_S = 4.0
 BYSTANDER = "198.51.100.1"

@@ -95,7 +95,7 @@ def test_loose_types_and_unbounded_seqs_are_refused_and_change_nothing(launch) -
         for message, where in LOOSE_TYPES + SEQ_BOUND:
             error = await _error(ws, message)
             assert error["code"] == "invalid" and error["in_reply_to"] == message["type"], (message, error)
-            if message["type"] != "set_config":  # config errors name the setting in words (rftoy.bounds)
+            if message["type"] != "set_config":  # config errors name the setting in words (rftoy.protocol.bounds)
                 assert error["message"].startswith(where + ":"), (message, error)
             seq = message.get("seq")
             assert error["seq"] == (seq if type(seq) is int and seq < 2**53 else None), error  # only valid seqs

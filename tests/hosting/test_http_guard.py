@@ -1,4 +1,4 @@
-"""HTTP as shipped (rftoy.http_guard): a header size limit, a deadline for headers, a cap per address."""
+"""HTTP as shipped (rftoy.api.http_guard): a header size limit, a deadline for headers, a cap per address."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 from hosting_client import hello, open_socket
 from live_server import LiveServer, wait_until
-from rftoy.http_guard import Gate
+from rftoy.api.http_guard import Gate
 
 REQUEST = b"GET /api/health HTTP/1.1\r\nHost: demo\r\n"
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from hosting_client import hello, open_socket, refusal
-from rftoy.guard import origin_allowed
+from rftoy.api.guard import origin_allowed
 
 
 @pytest.mark.parametrize(("origin", "host", "allowed", "expected"), [

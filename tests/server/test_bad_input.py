@@ -8,7 +8,7 @@ import json
 import pytest
 from live_client import LiveClient, eventually
 from live_server import LiveServer
-from rftoy.model import NetShape
+from rftoy.engine.model import NetShape
 from rftoy.settings import Settings
 from server_setup import SMALL_NET
 from websockets.exceptions import ConnectionClosed
@@ -186,8 +186,8 @@ def test_a_connection_without_hello_is_closed(launch) -> None:
     asyncio.run(scenario())
 
 
-@pytest.mark.parametrize(("trainer", "faulty"), [("batched", "rftoy.scheduler.prepare"),
-                                                 ("per-session", "rftoy.session.run_chunk")])
+@pytest.mark.parametrize(("trainer", "faulty"), [("batched", "rftoy.live.scheduler.prepare"),
+                                                 ("per-session", "rftoy.live.session.run_chunk")])
 def test_a_failing_session_reports_and_closes(launch, monkeypatch: pytest.MonkeyPatch, trainer: str,
                                               faulty: str) -> None:
     """Fault injection: the chunk raises off the event loop, as a bug would, in either trainer."""

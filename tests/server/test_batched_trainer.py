@@ -8,12 +8,12 @@ import threading
 
 import torch
 from live_client import LiveClient, eventually
-from rftoy.chunk import ChunkJob
-from rftoy.flow import Trainer
-from rftoy.model import NetShape, VelocityMLP, export_weights
+from rftoy.engine.flow import Trainer
+from rftoy.engine.model import NetShape, VelocityMLP, export_weights
+from rftoy.engine.threads import METRICS_NICE
+from rftoy.live.chunk import ChunkJob
+from rftoy.live.scheduler import Slot, pick
 from rftoy.protocol import Config
-from rftoy.scheduler import Slot, pick
-from rftoy.threads import METRICS_NICE
 from server_setup import SMALL_NET
 
 KEEP_TRAINING = 1_000_000  # a convergence window no test reaches

@@ -1,4 +1,4 @@
-"""A drag whose snapshots come too slowly is traced by Euler on half the steps, and says so (rftoy.pace)."""
+"""A drag whose snapshots come too slowly is traced by Euler on half the steps, and says so (rftoy.live.pace)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ import pytest
 import torch
 from live_client import LiveClient, Snapshot
 from live_server import LiveServer
-from rftoy.chunk import ChunkJob, training_over
-from rftoy.flow import TrainConfig, Trainer
-from rftoy.model import NetShape, VelocityMLP, import_weights
-from rftoy.pace import DragPace, coarse_solver
+from rftoy.engine.flow import TrainConfig, Trainer
+from rftoy.engine.model import NetShape, VelocityMLP, import_weights
+from rftoy.engine.solvers import solve
+from rftoy.live.chunk import ChunkJob, training_over
+from rftoy.live.pace import DragPace, coarse_solver
 from rftoy.protocol import Config
-from rftoy.solvers import solve
 from server_setup import SMALL_NET
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 1}

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from live_client import LiveClient
-from rftoy import data
-from rftoy.app import create_app
+from rftoy.api.app import create_app
+from rftoy.engine import data
 from server_setup import SMALL_NET, make_settings
 
 

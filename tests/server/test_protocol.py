@@ -6,6 +6,7 @@ import struct
 
 import numpy as np
 import pytest
+from rftoy.live.session import train_work
 from rftoy.protocol import (
     HEADER,
     Config,
@@ -16,7 +17,6 @@ from rftoy.protocol import (
     encode_frame,
     parse_client_message,
 )
-from rftoy.session import train_work
 from rftoy.settings import Settings
 
 SETTINGS = Settings(max_points=8)

@@ -84,7 +84,7 @@ def test_pairs_change_under_a_reflow_round(live: LiveServer) -> None:
         round1 = session.rounds[1]
         assert len(round1.targets) == 17 and not round1.stale.any()
         teacher = session.rounds[0].model
-        from rftoy.flow import flow_endpoints
+        from rftoy.engine.flow import flow_endpoints
 
         expected = flow_endpoints(teacher, session.x0[[2, 16]], live.settings.teacher_steps)
         np.testing.assert_allclose(round1.targets[[2, 16]].numpy(), expected.numpy(), atol=1e-5)

@@ -8,7 +8,7 @@ import json
 
 from live_client import LiveClient
 from live_server import LiveServer
-from rftoy.bounds import words
+from rftoy.protocol.bounds import words
 from server_setup import SMALL_NET
 
 SCENE = {"kind": "preset", "n": 8, "seed": 2}

@@ -23,10 +23,10 @@ from typing import NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
-from rftoy import store as store_module
-from rftoy.app import create_app
+from rftoy.api import store as store_module
+from rftoy.api.app import create_app
+from rftoy.api.store import SceneStore, redact_password
 from rftoy.settings import Settings
-from rftoy.store import SceneStore, redact_password
 from server_setup import make_settings
 
 BODY = {"scene": {"kind": "points", "x0": [[0.5, -0.25]], "x1": [[1.0, 2.0]]}, "config": {"width": 16, "name": "é"}}

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from rftoy.app import Hub, create_app, uvicorn_config
+from rftoy.api.app import Hub, create_app, uvicorn_config
 from rftoy.settings import Settings
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-
-from rftoy import data
-from rftoy.flow import ot_assignment
-from rftoy.solvers import Method, Trajectory, Velocity, solve
+from rftoy.engine import data
+from rftoy.engine.flow import ot_assignment
+from rftoy.engine.solvers import Method, Trajectory, Velocity, solve
 
 CROSSING_SUBSET = 512
 CROSSING_SEED = 1234

@@ -11,7 +11,7 @@ on connections per address. `guarded_protocol` adds them at the protocol level, 
   per address: every visitor behind them shares their address (the websocket's per-client limits count the
   forwarded one).
 
-A connection that upgrades to a websocket leaves these counts: websockets have limits of their own (rftoy.app).
+A connection that upgrades to a websocket leaves these counts: websockets have limits of their own (rftoy.api.app).
 """
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
 from rftoy.settings import Settings
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 def _response(status: bytes, text: str) -> bytes:

@@ -4,7 +4,7 @@ The session knows nothing of HTTP or sockets. It takes validated protocol messag
 through two callbacks: `send` for control messages (dicts) and `offer` for snapshots (the newest one wins).
 
 Concurrency: training chunks and snapshot solves run off the event loop while `_lock` is held: on the shared
-batched trainer (`rftoy.scheduler`, with every other session's chunks) or, without one, alone in a pool thread.
+batched trainer (`rftoy.live.scheduler`, with every other session's chunks) or, without one, alone in a pool thread.
 Every command that touches the rounds or the scene takes the lock too, so it waits at most one chunk. Edits
 never wait: they are checked at once and parked in `_pending` (moves coalesced per point), then applied at the
 next chunk boundary. Metrics are computed on their own pool, on a frozen copy of the net, while training goes on.
@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
-
-from rftoy import data
-from rftoy.chunk import ChunkJob, ChunkResult, Snapshot, measure, run_chunk
-from rftoy.flow import REFLOW_POOL_BATCHES, PairSampler, TrainConfig, Trainer, distill_config, online_sampler
-from rftoy.model import NetShape, VelocityMLP, clone_model, frozen_velocity
-from rftoy.pace import DragPace, coarse_solver
+from rftoy.engine import data
+from rftoy.engine.flow import REFLOW_POOL_BATCHES, PairSampler, TrainConfig, Trainer, distill_config, online_sampler
+from rftoy.engine.model import NetShape, VelocityMLP, clone_model, frozen_velocity
+from rftoy.engine.solvers import EVALS_PER_STEP
+from rftoy.live.chunk import ChunkJob, ChunkResult, Snapshot, measure, run_chunk
+from rftoy.live.pace import DragPace, coarse_solver
+from rftoy.live.scheduler import BatchedTrainer
 from rftoy.protocol import (
     NET_FIELDS,
     TRAIN_FIELDS,
@@ -51,9 +52,7 @@ from rftoy.protocol import (
     error_message,
     points_scene,
 )
-from rftoy.scheduler import BatchedTrainer
 from rftoy.settings import Settings
-from rftoy.solvers import EVALS_PER_STEP
 
 logger = logging.getLogger(__name__)
 MAX_PENDING_OPS = 256

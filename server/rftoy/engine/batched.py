@@ -16,12 +16,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from rftoy.engine import stacked_trace
+from rftoy.engine.flow import Trainer, sample_time
+from rftoy.engine.model import ACTIVATIONS, NetShape, VelocityMLP
+from rftoy.engine.solvers import EVALS_PER_STEP, Method, Trajectory, time_grid
 from torch.optim.adam import adam
-
-from rftoy import stacked_trace
-from rftoy.flow import Trainer, sample_time
-from rftoy.model import ACTIVATIONS, NetShape, VelocityMLP
-from rftoy.solvers import EVALS_PER_STEP, Method, Trajectory, time_grid
 
 
 def shape_key(trainer: Trainer) -> tuple[NetShape, str]:
@@ -32,7 +31,7 @@ def shape_key(trainer: Trainer) -> tuple[NetShape, str]:
 def stacked_forward(weights: Sequence[torch.Tensor], biases: Sequence[torch.Tensor], activation: str,
                     x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     """v for S nets at once, for training: weights (S, out, in), biases (S, out), points (S, B, 2), times (S, B)
-    → (S, B, 2). (Traces run compiled: rftoy.stacked_trace.)"""
+    → (S, B, 2). (Traces run compiled: rftoy.engine.stacked_trace.)"""
     act = ACTIVATIONS[activation]
     h = torch.cat([x, t[..., None]], dim=2)
     last = len(weights) - 1
@@ -147,7 +146,7 @@ def stacked_parameters(models: Sequence[VelocityMLP]) -> list[torch.Tensor]:
 
 
 def stacked_flat_weights(parameters: Sequence[torch.Tensor]) -> torch.Tensor:
-    """Each net's flat weight array (rftoy.model's layout), (S, P), from `stacked_parameters`."""
+    """Each net's flat weight array (rftoy.engine.model's layout), (S, P), from `stacked_parameters`."""
     return torch.cat([p.flatten(1) for p in parameters], dim=1).float()
 
 
@@ -157,7 +156,7 @@ def stacked_solve(models: Sequence[VelocityMLP], starts: Sequence[torch.Tensor],
     """`solve` for several nets of one shape on one grid at once; each net traces its own start points. Pass
     their `stacked_parameters` if the caller has them already.
 
-    The loop runs compiled, without the GIL (rftoy.stacked_trace)."""
+    The loop runs compiled, without the GIL (rftoy.engine.stacked_trace)."""
     if method not in EVALS_PER_STEP:
         raise ValueError(f"unknown solver {method!r}; choose one of {', '.join(EVALS_PER_STEP)}")
     parameters = parameters if parameters is not None else stacked_parameters(models)

@@ -14,14 +14,13 @@ from typing import Literal
 
 import numpy as np
 import torch
+from rftoy.engine import data
+from rftoy.engine.model import VelocityMLP, clone_model
+from rftoy.engine.solvers import Method, solve, warp_time
+from rftoy.engine.transfer import to_device
+from rftoy.vocab import TimeSampling
 from scipy.optimize import linear_sum_assignment
 
-from rftoy import data
-from rftoy.model import VelocityMLP, clone_model
-from rftoy.solvers import Method, solve, warp_time
-from rftoy.transfer import to_device
-
-TimeSampling = Literal["uniform", "warp", "logit-normal"]
 Coupling = Literal["independent", "ot", "reflow"]
 Schedule = Literal["cosine", "constant", "rsqrt"]
 PairSampler = Callable[[int], tuple[torch.Tensor, torch.Tensor]]

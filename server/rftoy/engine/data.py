@@ -128,7 +128,7 @@ def cat(n: int, gen: torch.Generator) -> torch.Tensor:
     return _rejection(n, gen, _inside_cat, 2.4)
 
 
-PRESETS: dict[str, Sampler] = {
+PRESETS: dict[str, Sampler] = {  # in the order of rftoy.vocab.PRESET_NAMES
     "gaussian": gaussian,
     "two-gaussians": two_gaussians,
     "eight-gaussians": eight_gaussians,

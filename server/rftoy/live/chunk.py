@@ -2,7 +2,7 @@
 
 A chunk trains one round of one session for a while (until its deadline, convergence, or an edit), then traces
 every scene point for the snapshot. `run_chunk` does all of it alone in a worker thread (the per-session
-trainer); the batched trainer (`rftoy.scheduler`) does the same phases with many chunks at once, through
+trainer); the batched trainer (`rftoy.live.scheduler`) does the same phases with many chunks at once, through
 `prepare`, `training_over`, `trace_request` and `finish`.
 """
 
@@ -16,16 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-
-from rftoy import data, metrics
-from rftoy.flow import PairSampler, fixed_pair_sampler, flow_endpoints, ot_assignment
-from rftoy.model import VelocityMLP, flat_weights
+from rftoy.engine import data, metrics
+from rftoy.engine.flow import PairSampler, fixed_pair_sampler, flow_endpoints, ot_assignment
+from rftoy.engine.model import VelocityMLP, flat_weights
+from rftoy.engine.solvers import Method, Trajectory, Velocity, solve
+from rftoy.engine.transfer import to_host
 from rftoy.protocol import Config, FrameKind
-from rftoy.solvers import Method, Trajectory, Velocity, solve
-from rftoy.transfer import to_host
 
 if TYPE_CHECKING:
-    from rftoy.session import Round
+    from rftoy.live.session import Round
 
 OT_BLOCK = 256  # the OT round's pairs: exact assignment of up to this many points, in index blocks above
 QUALITY_STEPS = (1, 2, 4, 8)  # the Euler steps of the sample-quality strip
@@ -47,7 +46,7 @@ class ChunkJob:
 
     A chunk that starts with freshly applied edits (`fresh`) always ends in a snapshot; any other training
     chunk stops early, without a snapshot, as soon as an edit arrives (`edited`), so the edit is applied at once.
-    A `coarse` chunk (a drag on a busy server, rftoy.pace) takes one training step, and its snapshot is traced by
+    A `coarse` chunk (a drag on a busy server, rftoy.live.pace) takes one training step, and its snapshot is traced by
     Euler on half the steps.
     """
 

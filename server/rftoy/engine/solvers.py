@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
+from rftoy.vocab import Method
 
 Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-Method = Literal["euler", "midpoint", "rk4"]
 EVALS_PER_STEP: dict[str, int] = {"euler": 1, "midpoint": 2, "rk4": 4}
 
 

@@ -1,4 +1,4 @@
-"""`python -m rftoy.healthcheck`: exit 0 when the local server answers /api/health with status ok (Docker's check).
+"""`python -m rftoy.api.healthcheck`: exit 0 when the local server answers /api/health with status ok (Docker's check).
 
 The port is $PORT (as the image's command uses), else RFTOY_PORT, else DEFAULT_PORT (the settings' default, which
 a test holds it to). It imports neither torch nor the app, so a check every 30 s costs next to nothing.

@@ -7,7 +7,7 @@ so every session advances and a dragged one never waits behind the others. Chunk
 the tracer, which traces them in batches of nets that share a shape and solver grid, and hands each session its
 snapshot. Sessions that are converged or paused submit no chunks and cost nothing.
 
-Time is shared fairly between clients (addresses), not chunks (rftoy.fair): each client is charged the trainer
+Time is shared fairly between clients (addresses), not chunks (rftoy.live.fair): each client is charged the trainer
 and tracer time its chunks took, a tick takes chunks only from clients within `FAIR_QUANTUM_S` of the least
 charged one, and the tracer serves the least charged client first. A client gains nothing by opening more
 sessions or choosing the costliest settings: it waits longer for its own turns, not others for theirs. Within
@@ -24,9 +24,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import torch
-
-from rftoy.batched import batched_step, shape_key, stacked_flat_weights, stacked_parameters, stacked_solve
-from rftoy.chunk import (
+from rftoy.engine.batched import batched_step, shape_key, stacked_flat_weights, stacked_parameters, stacked_solve
+from rftoy.engine.solvers import EVALS_PER_STEP
+from rftoy.engine.threads import inherit_torch_threads
+from rftoy.engine.transfer import to_host
+from rftoy.live.chunk import (
     ChunkJob,
     ChunkResult,
     Prepared,
@@ -37,10 +39,7 @@ from rftoy.chunk import (
     trace_request,
     training_over,
 )
-from rftoy.fair import LIGHT_WORK, TRACE_LIGHT_WORK, Shares, work_of
-from rftoy.solvers import EVALS_PER_STEP
-from rftoy.threads import inherit_torch_threads
-from rftoy.transfer import to_host
+from rftoy.live.fair import LIGHT_WORK, TRACE_LIGHT_WORK, Shares, work_of
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +109,7 @@ class WorkerStats:
 @dataclass(eq=False)
 class Worker:
     """Two threads and the chunks they own: the trainer admits chunks and steps those still training; the tracer
-    traces those whose training is over. Traces run compiled, without the GIL (rftoy.stacked_trace), so the tracer
+    traces those whose training is over. Traces run compiled, without the GIL (engine.stacked_trace), so the tracer
     works on another core while the trainer steps: a trace is about two thirds of what a dragged session costs."""
 
     max_rows: int

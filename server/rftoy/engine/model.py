@@ -11,13 +11,12 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from rftoy.vocab import Activation
 from torch import nn
 
-Activation = Literal["gelu", "silu", "tanh", "relu"]
 INPUT_DIM = 3
 OUTPUT_DIM = 2
 
@@ -29,7 +28,7 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 def gelu_in_place(h: torch.Tensor) -> torch.Tensor:
     """The tanh GELU as x·sigmoid(2√(2/π)(x + 0.044715x³)): the same function in four passes over memory, about
-    2.5 times as fast on CPUs whose tanh kernel is slow. Written for TorchScript too (rftoy.stacked_trace), which
+    2.5 times as fast on CPUs whose tanh kernel is slow. Written for TorchScript too (rftoy.engine.stacked_trace), which
     takes no global constants."""
     scale = torch.full((1,), 1.5957691216057308, dtype=h.dtype, device=h.device)
     gate = torch.addcmul(scale, h, h, value=0.044715 * 1.5957691216057308)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from rftoy.solvers import Method
+from rftoy.engine.solvers import Method
 
 EMA_WEIGHT = 0.25  # of the newest interval: one late snapshot is not a busy server; a second of them is
 LEAVE_FRACTION = 0.5  # coarse traces end when drag snapshots come this much faster than the floor's interval

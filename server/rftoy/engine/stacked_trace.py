@@ -7,8 +7,8 @@ time was unchanged beside a busy thread, and two worker threads trace in paralle
 deprecated in recent torch in favour of `torch.compile`, which needs a C++ compiler at run time; it works in
 the versions we support, and tests/engine/test_batched.py holds the result to `solve`.)
 
-The arithmetic is `rftoy.solvers`' Euler, midpoint and RK4 steps and `rftoy.model`'s forward pass, laid out
-feature-major: points are (S, 2, n) and each layer computes W·h, so the matmuls have the n points as their long
+The arithmetic is `rftoy.engine.solvers`' Euler, midpoint and RK4 steps and `rftoy.engine.model`'s forward pass,
+laid out feature-major: points are (S, 2, n) and each layer computes W·h, so the matmuls have the n points as their long
 side (the 2-wide output layer gains most), and the input layer folds the time into its bias and multiplies only
 (x, y): about 8–10 % less CPU per trace than the row-major layout (best of 12, 32 nets).
 """
@@ -19,8 +19,7 @@ import warnings
 
 import torch
 import torch.nn.functional as F
-
-from rftoy.model import gelu_in_place
+from rftoy.engine.model import gelu_in_place
 
 
 def _activate(h: torch.Tensor, activation: str) -> torch.Tensor:

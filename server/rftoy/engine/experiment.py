@@ -11,9 +11,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import torch
-
-from rftoy import data, metrics
-from rftoy.flow import (
+from rftoy.engine import data, metrics
+from rftoy.engine.flow import (
     Coupling,
     PairSampler,
     TrainConfig,
@@ -23,8 +22,8 @@ from rftoy.flow import (
     online_sampler,
     random_pairing,
 )
-from rftoy.model import NetShape, VelocityMLP, clone_model
-from rftoy.solvers import solve
+from rftoy.engine.model import NetShape, VelocityMLP, clone_model
+from rftoy.engine.solvers import solve
 
 Mode = Literal["online", "pairs"]
 STEP_COUNTS = (1, 2, 4, 8, 100)

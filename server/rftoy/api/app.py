@@ -22,12 +22,16 @@ from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconn
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from rftoy import data
-from rftoy.chunk import Snapshot
-from rftoy.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
-from rftoy.http_guard import gate_of, guarded_protocol
+from rftoy.api.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
+from rftoy.api.http_guard import gate_of, guarded_protocol
+from rftoy.api.store import SceneStore, StoreUnavailable
+from rftoy.api.telemetry import Telemetry, log_event, show_events
+from rftoy.engine import data
+from rftoy.engine.device import resolve_device
+from rftoy.engine.threads import inherit_torch_threads, start_metrics_thread
+from rftoy.live.chunk import Snapshot
+from rftoy.live.scheduler import BatchedTrainer
+from rftoy.live.session import Session, materialize
 from rftoy.protocol import (
     MAX_SCENE_ID_CHARS,
     NET_FIELDS,
@@ -57,12 +61,8 @@ from rftoy.protocol import (
     validate_patch,
     validate_scene,
 )
-from rftoy.scheduler import BatchedTrainer
-from rftoy.session import Session, materialize
-from rftoy.settings import Settings, get_settings, resolve_device
-from rftoy.store import SceneStore, StoreUnavailable
-from rftoy.telemetry import Telemetry, log_event, show_events
-from rftoy.threads import inherit_torch_threads, start_metrics_thread
+from rftoy.settings import Settings, get_settings
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
@@ -561,7 +561,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def uvicorn_config(app: FastAPI, settings: Settings, log_level: str = "info") -> uvicorn.Config:
     """uvicorn on the settings: the websocket frame limit, no per-message compression (floats), proxy headers,
-    and the HTTP guards of rftoy.http_guard (header size and deadline, connections per address)."""
+    and the HTTP guards of rftoy.api.http_guard (header size and deadline, connections per address)."""
     gate = gate_of(settings)
     app.state.gate = gate
     return uvicorn.Config(app, host=settings.host, port=settings.port, ws_max_size=settings.max_message_bytes,
