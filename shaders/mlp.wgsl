@@ -1,4 +1,4 @@
-// The velocity MLP v(x, y, t), read from the flat weight layout of design.md §5:
+// The velocity MLP v(x, y, t), read from the flat weight layout of docs/engine.md, "Weight layout":
 // for each linear layer in order, W (out × in, row-major) then b. Input (x, y, t); hidden layers are
 // followed by the activation; the 2-unit output is linear. Other shaders are appended to this file's text.
 

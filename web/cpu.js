@@ -22,7 +22,7 @@ const ACTIVATION_FNS = {
  * Hidden width, number of hidden layers and activation name, as in server/rftoy/model.py.
  */
 
-/** Number of floats in the flat weight array of `shape` (design.md §5). */
+/** Number of floats in the flat weight array of `shape` (docs/engine.md, "Weight layout"). */
 export function parameterCount(shape) {
   const w = shape.width;
   return 3 * w + w + (shape.depth - 1) * (w * w + w) + 2 * w + 2;

@@ -98,7 +98,7 @@ export function exportCsv(state, flow) {
   download(new Blob([`${rows.join("\n")}\n`], { type: "text/csv" }), "rftoy-trajectories.csv");
 }
 
-/** The flat weights (design.md §5) with the net's shape, as JSON. */
+/** The flat weights (docs/engine.md, "Weight layout") with the net's shape, as JSON. */
 export function exportWeights(weights, net, round) {
   const body = JSON.stringify({ layout: "per layer: W (out × in, row-major) then b; input (x, y, t)", round, net, weights: Array.from(weights) });
   download(new Blob([body], { type: "application/json" }), `rftoy-weights-round${round}.json`);

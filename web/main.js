@@ -436,7 +436,7 @@ class App {
     const round = this.rounds[index];
     if (!round || !metrics) return;
     round.metrics = {
-      // the round's own pairing (x0, z1): its row of the table (design.md §6)
+      // the round's own pairing (x0, z1): its row of the table (docs/engine.md, "Metrics")
       crossing: metrics.crossing?.flow,
       cost: metrics.cost?.flow?.sq,
       // the pairing it trains on: for round 0, the random pairing (x0, x1) of the table's "random" row

@@ -185,7 +185,7 @@ function fmt(v, digits = 3) {
 
 /**
  * The rounds table: a "random" row for the random pairing (x0, x1) (round 0's training pairs), then one row per
- * round k for its own pairing (x0, z1 of round k), as design.md §6 and the CLI report them.
+ * round k for its own pairing (x0, z1 of round k), as docs/engine.md, "Metrics" and the CLI report them.
  * @param {HTMLTableSectionElement} tbody @param {RoundInfo[]} rounds @param {number | "random"} current
  */
 export function renderMetrics(tbody, rounds, current) {

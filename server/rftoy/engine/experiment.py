@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import torch
+
 from rftoy.engine import data, metrics
 from rftoy.engine.flow import (
     Coupling,
@@ -94,7 +95,7 @@ def fresh_net(cfg: ExperimentConfig) -> VelocityMLP:
 
 def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
                    log: Callable[[str], None] | None = None) -> ExperimentResult:
-    """Train 1-RF and `cfg.rounds - 1` reflow rounds; measure every pairing and flow as design.md §6 says."""
+    """Train 1-RF and `cfg.rounds - 1` reflow rounds; measure every pairing and flow (docs/engine.md, "Metrics")."""
     device = torch.device(device)
     eval_gen = data.generator(cfg.seed)
     train_gen = data.generator(cfg.seed + 1)

@@ -1,10 +1,11 @@
-"""The metrics of design.md §6, the single definitions used by the UI, the CLI, tests and benchmarks."""
+"""The metrics (docs/engine.md, "Metrics"): the single definitions used by the UI, the CLI, tests and benchmarks."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import torch
+
 from rftoy.engine import data
 from rftoy.engine.flow import ot_assignment
 from rftoy.engine.solvers import Method, Trajectory, Velocity, solve
