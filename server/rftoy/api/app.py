@@ -22,6 +22,8 @@ from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketDisconn
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from rftoy.api.guard import ClientBuckets, ClientCounts, RateLimit, origin_allowed
 from rftoy.api.http_guard import gate_of, guarded_protocol
 from rftoy.api.store import SceneStore, StoreUnavailable
@@ -62,7 +64,6 @@ from rftoy.protocol import (
     validate_scene,
 )
 from rftoy.settings import Settings, get_settings
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008

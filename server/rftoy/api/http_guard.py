@@ -23,8 +23,9 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from rftoy.settings import Settings
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from rftoy.settings import Settings
 
 
 def _response(status: bytes, text: str) -> bytes:

@@ -16,11 +16,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch.optim.adam import adam
+
 from rftoy.engine import stacked_trace
 from rftoy.engine.flow import Trainer, sample_time
 from rftoy.engine.model import ACTIVATIONS, NetShape, VelocityMLP
 from rftoy.engine.solvers import EVALS_PER_STEP, Method, Trajectory, time_grid
-from torch.optim.adam import adam
 
 
 def shape_key(trainer: Trainer) -> tuple[NetShape, str]:

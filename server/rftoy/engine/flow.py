@@ -14,12 +14,13 @@ from typing import Literal
 
 import numpy as np
 import torch
+from scipy.optimize import linear_sum_assignment
+
 from rftoy.engine import data
 from rftoy.engine.model import VelocityMLP, clone_model
 from rftoy.engine.solvers import Method, solve, warp_time
 from rftoy.engine.transfer import to_device
 from rftoy.vocab import TimeSampling
-from scipy.optimize import linear_sum_assignment
 
 Coupling = Literal["independent", "ot", "reflow"]
 Schedule = Literal["cosine", "constant", "rsqrt"]

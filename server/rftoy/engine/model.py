@@ -14,8 +14,9 @@ from functools import partial
 
 import torch
 import torch.nn.functional as F
-from rftoy.vocab import Activation
 from torch import nn
+
+from rftoy.vocab import Activation
 
 INPUT_DIM = 3
 OUTPUT_DIM = 2

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
+
 from rftoy.vocab import Method
 
 Velocity = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -19,6 +19,7 @@ import warnings
 
 import torch
 import torch.nn.functional as F
+
 from rftoy.engine.model import gelu_in_place
 
 

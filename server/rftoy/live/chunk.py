@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+
 from rftoy.engine import data, metrics
 from rftoy.engine.flow import PairSampler, fixed_pair_sampler, flow_endpoints, ot_assignment
 from rftoy.engine.model import VelocityMLP, flat_weights

@@ -24,6 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import torch
+
 from rftoy.engine.batched import batched_step, shape_key, stacked_flat_weights, stacked_parameters, stacked_solve
 from rftoy.engine.solvers import EVALS_PER_STEP
 from rftoy.engine.threads import inherit_torch_threads

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
+
 from rftoy.engine import data
 from rftoy.engine.flow import REFLOW_POOL_BATCHES, PairSampler, TrainConfig, Trainer, distill_config, online_sampler
 from rftoy.engine.model import NetShape, VelocityMLP, clone_model, frozen_velocity
