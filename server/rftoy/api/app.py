@@ -45,6 +45,7 @@ from rftoy.protocol import (
     Edit,
     Hello,
     Ping,
+    PresetScene,
     ProtocolError,
     Reflow,
     RemovePair,
@@ -52,6 +53,7 @@ from rftoy.protocol import (
     SceneBody,
     SetConfig,
     clip,
+    defaults,
     dumps,
     echo,
     encode_frame,
@@ -236,7 +238,8 @@ class Hub:
                 raise ProtocolError("invalid", f"saved scene {hello.scene_id!r} exceeds this server's limits: "
                                     f"{problems(error)[0]['msg']}", "hello") from None
         if scene is None:
-            scene = validate_scene({"kind": "preset", "n": min(256, self.settings.max_points)}, self.settings)
+            scene = validate_scene({"kind": "preset", "n": min(PresetScene().n, self.settings.max_points)},
+                                   self.settings)
         if hello.config is not None:
             config = hello.config.apply(config)
         session = Session(self.settings, self.device, self.pool, scene, config, outbox.send, outbox.offer,
@@ -257,7 +260,8 @@ class Hub:
 
 def ready_message(session: Session, settings: Settings) -> dict[str, Any]:
     return {"type": "ready", "protocol": PROTOCOL_VERSION, "session_id": session.id, "limits": limits_of(settings),
-            "presets": list(data.PRESETS), "scene": session.scene_message(), "config": session.config.model_dump()}
+            "presets": list(data.PRESETS), "defaults": defaults(), "scene": session.scene_message(),
+            "config": session.config.model_dump()}
 
 
 async def serve_socket(websocket: WebSocket, hub: Hub) -> None:

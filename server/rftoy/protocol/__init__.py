@@ -34,6 +34,7 @@ from rftoy.protocol.config import (
     PresetScene,
     Scene,
     SceneBody,
+    defaults,
     points_scene,
     validate_patch,
     validate_scene,
@@ -66,6 +67,6 @@ __all__ = [
     "AddPair", "ClientMessage", "Config", "ConfigPatch", "Distill", "Edit", "Frame", "FrameKind", "Hello",
     "Integer", "Move", "Number", "Pause", "Ping", "Point", "PointsScene", "PresetScene", "ProtocolError",
     "Reflow", "RemovePair", "Reset", "Resume", "Scene", "SceneBody", "SelectRound", "Seq", "SetConfig",
-    "SetScene", "Strict", "clip", "decode_frame", "dumps", "echo", "encode_frame", "error_message", "limits_of",
-    "parse_client_message", "points_scene", "problems", "validate_patch", "validate_scene",
+    "SetScene", "Strict", "clip", "decode_frame", "defaults", "dumps", "echo", "encode_frame", "error_message",
+    "limits_of", "parse_client_message", "points_scene", "problems", "validate_patch", "validate_scene",
 ]

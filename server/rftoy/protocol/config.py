@@ -27,7 +27,7 @@ class PresetScene(Strict):
     kind: Literal["preset"] = "preset"
     source: str = "gaussian"
     target: str = "moons"
-    n: Integer = Field(256, ge=1)
+    n: Integer = Field(64, ge=1)
     seed: Integer = Field(0, ge=0, lt=SEED_LIMIT)
 
     @field_validator("source", "target")
@@ -106,7 +106,13 @@ class Config(Strict):
     mode: Mode = "pairs"
     coupling: Coupling = "independent"
     solver: Method = "midpoint"
-    steps: Integer = Field(12, ge=1)
+    steps: Integer = Field(16, ge=1)
+
+
+def defaults() -> dict[str, Any]:
+    """What a session starts from when hello names no scene or setting (`ready.defaults`): the preset scene's
+    source, target, n and seed, and every Config field."""
+    return {"scene": PresetScene().model_dump(exclude={"kind"}), "config": Config().model_dump()}
 
 
 NET_FIELDS = frozenset({"width", "depth", "activation", "seed"})
