@@ -1,6 +1,8 @@
 // The plain-JS backend: the velocity MLP, particle advection and field evaluation on the CPU. Used where
 // WebGPU is missing or fails; same interface as gpu.js. Also the CPU solver used for traced comparisons.
 
+import { emptyFlow, setTrajectoryPoint } from "./trajectories.js";
+
 /** Activation names in the order the shaders number them. */
 export const ACTIVATIONS = ["gelu", "silu", "tanh", "relu"];
 
@@ -194,19 +196,16 @@ export function timeGrid(steps, warpS = 1) {
  * @returns {import("./draw.js").Flow}
  */
 export function traceFlow(v, starts, method, steps, warpS = 1) {
-  const n = starts.length;
   const times = timeGrid(steps, warpS);
-  const points = new Float32Array(2 * n * (steps + 1));
+  const flow = emptyFlow(starts.length, times);
   const out = new Float64Array(2);
   starts.forEach(([x, y], i) => {
-    points[2 * i] = x;
-    points[2 * i + 1] = y;
+    setTrajectoryPoint(flow, 0, i, x, y);
     for (let k = 0; k < steps; k++) {
       solverStep(v, method, x, y, times[k], times[k + 1] - times[k], out);
       [x, y] = out;
-      points[2 * ((k + 1) * n + i)] = x;
-      points[2 * ((k + 1) * n + i) + 1] = y;
+      setTrajectoryPoint(flow, k + 1, i, x, y);
     }
   });
-  return { points, steps, n, times };
+  return flow;
 }

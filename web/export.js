@@ -1,6 +1,8 @@
 // Exports: PNG of the canvas, a WebM recording of the animation, the scene and trajectories as JSON / CSV,
 // and the weights.
 
+import { trajectoryOf } from "./trajectories.js";
+
 /** Offer `blob` as a download named `name`. */
 function download(blob, name) {
   const url = URL.createObjectURL(blob);
@@ -64,14 +66,7 @@ export function exportWebm(layers, seconds = 4) {
  * @param {import("./draw.js").Flow | null} flow
  */
 export function sceneData(state, flow) {
-  const trajectories = [];
-  if (flow) {
-    for (let i = 0; i < flow.n; i++) {
-      const path = [];
-      for (let k = 0; k <= flow.steps; k++) path.push([flow.points[2 * (k * flow.n + i)], flow.points[2 * (k * flow.n + i) + 1]]);
-      trajectories.push(path);
-    }
-  }
+  const trajectories = flow ? Array.from({ length: flow.n }, (_, i) => trajectoryOf(flow, i)) : [];
   return {
     settings: state.settings,
     x0: state.x0,

@@ -2,9 +2,9 @@
 // points and drawn trajectories, and the page's MLP forward passes for the parity test.
 
 import { CpuBackend } from "./cpu.js";
-import { trajectoryOf } from "./draw.js";
 import { createGpuBackend } from "./gpu.js";
 import { percentile } from "./plots.js";
+import { trajectoryOf } from "./trajectories.js";
 
 /** A fresh plain object describing the app. */
 export function summarize(app) {
@@ -91,13 +91,13 @@ export function installHook(app) {
     points: () => ({ x0: app.state.x0.map((p) => [...p]), x1: app.state.x1.map((p) => [...p]) }),
     /** The drawn trajectory of sample i ([x, y] per solver time), or null while none matches the scene. */
     trajectory: (i) => (app.flow && app.flow.n === app.state.count && i < app.flow.n ? trajectoryOf(app.flow, i) : null),
-    /** Where sample `index` of `cloud` ("x0" | "x1") is drawn, in page CSS pixels (for driving the pointer). */
     /** Where world point (x, y) is drawn, in page CSS pixels. */
     worldOnPage: (x, y) => {
       const rect = app.canvases.scene.getBoundingClientRect();
       const [cx, cy] = app.view.toCss(x, y);
       return { x: rect.left + cx, y: rect.top + cy };
     },
+    /** Where sample `index` of `cloud` ("x0" | "x1") is drawn, in page CSS pixels (for driving the pointer). */
     pointOnPage: (cloud, index) => {
       const rect = app.canvases.scene.getBoundingClientRect();
       const [x, y] = app.view.toCss(...app.state[cloud][index]);

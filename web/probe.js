@@ -4,6 +4,7 @@
 // MLP (WebGPU or the JS fallback): about their average, which is why the learned paths bend instead of crossing.
 
 import { makeVelocity, traceFlow } from "./cpu.js";
+import { endpointsOf } from "./trajectories.js";
 
 /** World units: segments whose point at t lies this close to the spot are highlighted. */
 export const PROBE_RADIUS = 0.3;
@@ -33,9 +34,7 @@ function trainingSegments(app, cache) {
     if (!stored) return null;
     const key = `${round.teacher}|${x0.length}|${x0[0]}|${x0.at(-1)}`;
     if (cache.teacherWeights !== stored.weights || cache.teacherKey !== key) {
-      const flow = traceFlow(makeVelocity(stored.weights, stored.net), x0, "rk4", TEACHER_STEPS, 1);
-      const base = 2 * flow.steps * flow.n;
-      cache.teacherEnds = x0.map((_, i) => [flow.points[base + 2 * i], flow.points[base + 2 * i + 1]]);
+      cache.teacherEnds = endpointsOf(traceFlow(makeVelocity(stored.weights, stored.net), x0, "rk4", TEACHER_STEPS, 1));
       cache.teacherWeights = stored.weights;
       cache.teacherKey = key;
     }

@@ -3,6 +3,7 @@
 // (docs/protocol.md), the same numbers as the sample strip.
 
 import { makeVelocity, traceFlow } from "./cpu.js";
+import { endpointsOf } from "./trajectories.js";
 
 /**
  * Where the flow of `stored` weights takes each start point with `method` × `steps` (a time grid warped by warpS).
@@ -10,9 +11,7 @@ import { makeVelocity, traceFlow } from "./cpu.js";
  * @returns {number[][]}
  */
 function endpoints(stored, starts, method, steps, warpS = 1) {
-  const flow = traceFlow(makeVelocity(stored.weights, stored.net), starts, method, steps, warpS);
-  const base = 2 * flow.steps * flow.n;
-  return Array.from({ length: flow.n }, (_, i) => [flow.points[base + 2 * i], flow.points[base + 2 * i + 1]]);
+  return endpointsOf(traceFlow(makeVelocity(stored.weights, stored.net), starts, method, steps, warpS));
 }
 
 /** Mean distance between a[i] and b[i]. */
