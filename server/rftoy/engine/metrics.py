@@ -74,9 +74,9 @@ def energy_distance(samples: torch.Tensor, target: torch.Tensor) -> float:
 def w2_floor(target: torch.Tensor, target_name: str, gen: torch.Generator, repeats: int = 4) -> float:
     """The W2 a perfect generator would score against the set `target`: W2 between it and fresh draws.
 
-    At n = 2000 one W2 varies by about ±25 % from draw to draw (mostly how the mass happens to split between
-    the modes), so this is the mean over `repeats` independent draws, each scored against the same `target`
-    set that generated samples are scored against.
+    One such W2 varies a good deal from draw to draw (mostly how the mass happens to split between the modes;
+    docs/engine.md, "Metrics"), so this is the mean over `repeats` independent draws, each scored against the same
+    `target` set that generated samples are scored against.
     """
     draws = [wasserstein2(data.sample(target_name, len(target), gen).to(target.device), target)
              for _ in range(repeats)]

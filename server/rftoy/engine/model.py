@@ -1,4 +1,4 @@
-"""The velocity MLP v(x, y, t) and its one flat weight layout.
+"""The velocity MLP v(x, y, t) and its one flat weight layout (docs/engine.md, "Weight layout").
 
 Layout (read by the WGSL and JS forward passes too): for each linear layer in order, its weight matrix W
 (out × in, row-major) and then its bias b, all float32, concatenated. The input is (x, y, t) with no extra
@@ -28,9 +28,9 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": F.relu,
 }
 def gelu_in_place(h: torch.Tensor) -> torch.Tensor:
-    """The tanh GELU as x·sigmoid(2√(2/π)(x + 0.044715x³)): the same function in four passes over memory, about
-    2.5 times as fast on CPUs whose tanh kernel is slow. Written for TorchScript too (rftoy.engine.stacked_trace), which
-    takes no global constants."""
+    """The tanh GELU as x·sigmoid(2√(2/π)(x + 0.044715x³)): the same function in four passes over memory, faster on
+    CPUs whose tanh kernel is slow (docs/engine.md, "Measurements behind the code"). Written for TorchScript too
+    (rftoy.engine.stacked_trace), which takes no global constants."""
     scale = torch.full((1,), 1.5957691216057308, dtype=h.dtype, device=h.device)
     gate = torch.addcmul(scale, h, h, value=0.044715 * 1.5957691216057308)
     gate.mul_(h).sigmoid_()

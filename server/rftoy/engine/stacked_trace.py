@@ -1,16 +1,17 @@
 """The snapshot trace of many nets at once, compiled with TorchScript so that it runs without Python's GIL.
 
 A trace is hundreds of small tensor operations. Run from Python, each one takes the GIL back when it ends, and
-the event loop holds the GIL while it handles messages: under load, a batched trace of 32 nets took 2.5 to 11
-times as long beside a busy Python thread. TorchScript runs the whole loop in C++ with the GIL released: its
-time was unchanged beside a busy thread, and two worker threads trace in parallel. (`torch.jit.script` is
-deprecated in recent torch in favour of `torch.compile`, which needs a C++ compiler at run time; it works in
-the versions we support, and tests/engine/test_batched.py holds the result to `solve`.)
+the event loop holds the GIL while it handles messages: under load, a batched trace took several times as long
+beside a busy Python thread. TorchScript runs the whole loop in C++ with the GIL released: its time does not
+change beside a busy thread, and two worker threads trace in parallel (docs/engine.md, "Measurements behind the
+code"). (`torch.jit.script` is deprecated in recent torch in favour of `torch.compile`, which needs a C++
+compiler at run time; it works in the versions we support, and tests/engine/test_batched.py holds the result to
+`solve`.)
 
 The arithmetic is `rftoy.engine.solvers`' Euler, midpoint and RK4 steps and `rftoy.engine.model`'s forward pass,
-laid out feature-major: points are (S, 2, n) and each layer computes W·h, so the matmuls have the n points as their long
-side (the 2-wide output layer gains most), and the input layer folds the time into its bias and multiplies only
-(x, y): about 8–10 % less CPU per trace than the row-major layout (best of 12, 32 nets).
+laid out feature-major: points are (S, 2, n) and each layer computes W·h, so the matmuls have the n points as their
+long side (the 2-wide output layer gains most), and the input layer folds the time into its bias and multiplies
+only (x, y), which takes less CPU per trace than the row-major layout.
 """
 
 from __future__ import annotations

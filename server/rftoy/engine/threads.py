@@ -13,8 +13,9 @@ METRICS_NICE = 10  # metrics threads' nice value: they get CPU time that trainin
 
 def inherit_torch_threads() -> None:
     """Give this thread the process's torch thread count. OpenMP keeps the count per thread, and a thread started
-    from Python gets one per core: MKL's matmuls there ran on a team of spinning threads (with a trainer and a
-    tracer side by side, a training step of one tiny net took 80 ms instead of 3)."""
+    from Python gets one per core: MKL's matmuls there ran on a team of spinning threads, and with a trainer and a
+    tracer side by side a tiny net's training step took many times as long (docs/engine.md, "Measurements behind
+    the code")."""
     torch.set_num_threads(torch.get_num_threads())
 
 
