@@ -7,12 +7,22 @@ export const COLORS = Object.freeze({
   data: "#E69F00",
   endpoint: "#D55E00",
   newPair: "#009E73",
-  trajectory: "rgba(86, 180, 233, 0.75)",
-  pair: "rgba(120, 120, 120, 0.55)",
+  pair: "rgba(110, 110, 110, 0.6)",
+  /** the pairing lines under drawn paths: there they are the background the paths are read against */
+  pairUnder: "rgba(110, 110, 110, 0.28)",
   field: "rgba(0, 158, 115, 0.35)",
   moving: "#111111",
   highlight: "#CC79A7",
 });
+
+/** The traced paths' colour at t = 0 (sky blue) and t = 1 (the data's orange), their opacity, and the fewest
+ * colour bands a path is drawn in. */
+const PATH_FROM = [86, 180, 233];
+const PATH_TO = [230, 159, 0];
+const PATH_ALPHA = 0.7;
+const PATH_BANDS = 8;
+/** The paths' colours as a CSS background (the legend's swatch). */
+export const PATH_GRADIENT = `linear-gradient(90deg, rgb(${PATH_FROM}), rgb(${PATH_TO}))`;
 
 /**
  * Trajectories of the scene's samples as sent by the server.
@@ -171,15 +181,16 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   const usable = flow && flow.n === state.x0.length;
-  // view.marks: presenter mode draws every mark larger
+  // view.marks: presenter mode draws lines that much thicker, and dots by its square root (so they stay apart)
   const m = view.marks ?? 1;
-  const r = 5 * view.dpr * m;
+  const r = 6 * view.dpr * Math.sqrt(m);
+  const pathsDrawn = usable && layers.trajectories;
 
   if (field && state.view.field === "arrows") drawArrows(ctx, view, field);
   if (field && state.view.field === "streamlines") drawStreamlines(ctx, view, field);
 
   if (layers.pairs) {
-    ctx.strokeStyle = COLORS.pair;
+    ctx.strokeStyle = pathsDrawn ? COLORS.pairUnder : COLORS.pair;
     ctx.lineWidth = view.dpr * m;
     ctx.beginPath();
     for (let i = 0; i < state.x0.length; i++) segment(ctx, view, state.x0[i], state.x1[i]);
@@ -196,21 +207,7 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
     ctx.setLineDash([]);
   }
 
-  if (usable && layers.trajectories) {
-    ctx.strokeStyle = COLORS.trajectory;
-    ctx.lineWidth = 2 * view.dpr * m;
-    ctx.beginPath();
-    for (let i = 0; i < flow.n; i++) {
-      for (let k = 0; k <= flow.steps; k++) {
-        const a = 2 * (k * flow.n + i);
-        const x = view.px(flow.points[a]);
-        const y = view.py(flow.points[a + 1]);
-        if (k === 0) ctx.moveTo(x, y);
-        else ctx.lineTo(x, y);
-      }
-    }
-    ctx.stroke();
-  }
+  if (pathsDrawn) drawPaths(ctx, view, flow, 2 * view.dpr * m);
 
   if (highlight?.dragged && state.x0[highlight.index] && state.x1[highlight.index]) {
     drawDraggedPair(ctx, view, state, usable ? flow : null, highlight.index);
@@ -228,13 +225,43 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
   }
 
   if (usable && layers.moving) {
-    for (let i = 0; i < flow.n; i++) dot(ctx, view, positionAt(flow, i, t), r * 0.55, COLORS.moving, null);
+    ctx.lineWidth = view.dpr;
+    for (let i = 0; i < flow.n; i++) dot(ctx, view, positionAt(flow, i, t), r * 0.6, COLORS.moving, "white");
   }
 
   if (highlight && state[highlight.cloud]?.[highlight.index]) {
     ctx.lineWidth = 2 * view.dpr;
     dot(ctx, view, state[highlight.cloud][highlight.index], r * 2, null, COLORS.highlight);
   }
+}
+
+/**
+ * Every traced path, coloured along its time from sky blue (t = 0) to the data's orange (t = 1), so a path reads
+ * as noise turning into data. One stroke per colour band: a solver step, cut into pieces when the steps are few
+ * (the random pairing's straight paths are one step).
+ */
+function drawPaths(ctx, view, flow, width) {
+  const pieces = Math.ceil(PATH_BANDS / flow.steps);
+  ctx.lineWidth = width;
+  ctx.lineCap = "butt"; // round caps would overlap at every joint and bead the translucent line
+  for (let k = 0; k < flow.steps; k++) {
+    for (let piece = 0; piece < pieces; piece++) {
+      const [u, v] = [piece / pieces, (piece + 1) / pieces];
+      const s = flow.times[k] + ((u + v) / 2) * (flow.times[k + 1] - flow.times[k]);
+      const [r, g, b] = PATH_FROM.map((c, j) => Math.round(c + s * (PATH_TO[j] - c)));
+      ctx.strokeStyle = `rgba(${r}, ${g}, ${b}, ${PATH_ALPHA})`;
+      ctx.beginPath();
+      for (let i = 0; i < flow.n; i++) {
+        const a = 2 * (k * flow.n + i);
+        const c = a + 2 * flow.n;
+        const at = (w, o) => flow.points[a + o] + w * (flow.points[c + o] - flow.points[a + o]);
+        ctx.moveTo(view.px(at(u, 0)), view.py(at(u, 1)));
+        ctx.lineTo(view.px(at(v, 0)), view.py(at(v, 1)));
+      }
+      ctx.stroke();
+    }
+  }
+  ctx.lineCap = "round";
 }
 
 /** The dragged pair i: its pairing line x0 → x1 dashed, and its traced path, thick, in the highlight colour. */

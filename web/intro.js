@@ -14,19 +14,19 @@ export class Intro {
     panel.setAttribute("aria-label", "introduction");
     panel.hidden = true;
     panel.innerHTML = `
-      <h2>What you are looking at</h2>
+      <div class="intro-head">
+        <h2>What you are looking at</h2>
+        <button type="button" id="intro-tour" class="primary" title="a guided lesson in eight short steps">Take the tour</button>
+        <button type="button" id="intro-close" title="hide this introduction (it stays hidden next time)">Explore on my own</button>
+      </div>
       <p>Blue dots are noise samples <b>x0</b>; orange dots are data samples <b>x1</b>. Each grey line pairs one
         noise dot with one data dot. <b>Rectified flow</b> trains a small network to carry noise to data: at every
-        place and time it learns the average direction of the pairing lines passing there. The blue curves are
-        the paths of that learned flow, the black dots ride along them as time t runs from 0 to 1, and each path
+        place and time it learns the average direction of the pairing lines passing there. The curves, sky blue
+        turning orange, are the paths of that learned flow, the black dots ride along them as time t runs from 0 to 1, and each path
         ends at a new sample <b>z1</b>. Random pairs cross, so the learned paths bend. <b>Reflow</b> pairs each x0
         with its own z1 and trains again: the paths straighten until a single step is enough.</p>
       <p>Try first: take the two-minute tour, or drag a dot and watch the flow retrain.
-        From the paper <a href="${PAPER}" target="_blank" rel="noopener">Flow Straight and Fast</a> (Liu, Gong and Liu, 2023).</p>
-      <div class="row">
-        <button type="button" id="intro-tour" class="primary" title="a guided lesson in eight short steps">Take the tour</button>
-        <button type="button" id="intro-close" title="hide this introduction (it stays hidden next time)">Explore on my own</button>
-      </div>`;
+        From the paper <a href="${PAPER}" target="_blank" rel="noopener">Flow Straight and Fast</a> (Liu, Gong and Liu, 2023).</p>`;
     panel.querySelector("#intro-tour").addEventListener("click", () => {
       this.dismiss();
       startTour();

@@ -1,6 +1,6 @@
 // The legend under the canvas: one entry for every kind of mark drawn now (it follows the View layers).
 
-import { COLORS } from "./draw.js";
+import { COLORS, PATH_GRADIENT } from "./draw.js";
 
 /** @type {{key: string, shown: (view: any, extra: any) => boolean, swatch: string, color: string, label: string, title: string}[]} */
 const ENTRIES = [
@@ -10,9 +10,9 @@ const ENTRIES = [
     title: "data samples x1: what the flow should produce (t = 1)" },
   { key: "pairs", shown: (v) => v.layers.pairs, swatch: "line", color: COLORS.pair, label: "pairing",
     title: "the pairing the flow is trained on: each noise sample joined to its data sample by a straight line" },
-  { key: "paths", shown: (v, extra) => v.layers.trajectories && !extra.random, swatch: "line", color: COLORS.trajectory,
-    label: "learned path", title: "the path each noise sample takes through the learned flow" },
-  { key: "straight", shown: (v, extra) => v.layers.trajectories && extra.random, swatch: "line", color: COLORS.trajectory,
+  { key: "paths", shown: (v, extra) => v.layers.trajectories && !extra.random, swatch: "line", color: PATH_GRADIENT,
+    label: "learned path", title: "the path each noise sample takes through the learned flow, sky blue at t = 0 turning orange at t = 1" },
+  { key: "straight", shown: (v, extra) => v.layers.trajectories && extra.random, swatch: "line", color: PATH_GRADIENT,
     label: "straight path", title: "the random pairing's own paths: straight lines from x0 to x1 at constant speed" },
   { key: "moving", shown: (v) => v.layers.moving, swatch: "dot small", color: COLORS.moving, label: "point at t",
     title: "where each sample is at the current time t (play or scrub t below)" },

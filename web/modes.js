@@ -15,7 +15,7 @@ export const EMBED_CONTROLS = Object.freeze({
   legend: "legend",
 });
 const DEFAULT_EMBED = ["play", "reflow"];
-/** Marks (dots, lines) are drawn this much larger in presenter mode. */
+/** Lines are drawn this much thicker in presenter mode (dots by its square root: draw.js). */
 const PRESENT_MARKS = 2;
 
 /**

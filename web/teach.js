@@ -4,7 +4,8 @@
 import { installHelp } from "./help.js";
 import { Intro } from "./intro.js";
 import { renderLegend } from "./legend.js";
-import { Lesson, LESSON_SCENE } from "./lesson.js";
+import { Lesson } from "./lesson.js";
+import { LESSON_SCENE } from "./lesson_steps.js";
 import { currentMode, installModes, introAllowed, lessonLinked, markScale } from "./modes.js";
 
 /** A ?lesson=1 link opens on the lesson's scene (so the session does not first train another one). */

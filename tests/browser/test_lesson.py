@@ -176,28 +176,3 @@ def test_lesson_keys_page_through_and_steps_can_be_skipped(js_page: PageWatch, s
     page.keyboard.press("Escape")
     page.wait_for_function(f"!{LESSON}.active")
     assert js_page.errors == []
-
-
-@pytest.mark.parametrize("query", ["", "?lesson=1"])
-def test_first_visit_shows_the_introduction_once(browser_js: Browser, server: str, query: str) -> None:
-    context = browser_js.new_context(viewport={"width": 1440, "height": 900})
-    try:
-        watch = PageWatch(context.new_page())
-        watch.open(f"{server}/{query}")
-        intro = watch.page.locator("#intro")
-        if query:
-            assert intro.is_hidden()  # the tour link goes straight to the lesson
-            return
-        assert intro.is_visible()
-        words = sum(len(text.split()) for text in intro.locator("p").all_inner_texts())
-        assert words <= 160
-        assert intro.locator("a[href^='https://arxiv.org/']").count() == 1
-        watch.page.click("#intro-close")
-        assert intro.is_hidden()
-        watch.open(f"{server}/")  # a second visit: remembered
-        assert watch.page.locator("#intro").is_hidden()
-        watch.page.click("#about")
-        assert watch.page.locator("#intro").is_visible()
-        assert watch.errors == []
-    finally:
-        context.close()

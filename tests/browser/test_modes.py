@@ -22,6 +22,10 @@ def watch(browser_js: Browser) -> Iterator[PageWatch]:
     context.close()
 
 
+def bottom(box: dict) -> float:
+    return box["y"] + box["height"]
+
+
 def visible(watch: PageWatch) -> list[str]:
     return watch.page.evaluate(VISIBLE_CONTROLS)
 
@@ -33,11 +37,19 @@ def test_presenter_mode_shows_play_reflow_start_over_and_the_tour(watch: PageWat
     assert visible(watch) == sorted(["play", "quick-reflow", "quick-reset", "quick-tour"])
     assert page.evaluate("getComputedStyle(document.body).fontSize") == "20px"  # large type
     box = page.locator("#canvases").bounding_box()
-    assert box["width"] > 1200 and box["height"] > 450  # the figure fills the projector
+    assert box["width"] > 1200 and box["height"] > 500  # the figure fills the projector
+    assert bottom(page.locator("#legend").bounding_box()) <= 720
+    assert page.locator("#notice").is_hidden()  # the backend notice is for the presenter's screen, not the audience
     page.click("#quick-tour")
     page.wait_for_function("window.rftoy.summary.teaching.lesson.active")
     assert visible(watch) == sorted(["play", "quick-reflow", "quick-reset", "quick-tour",
                                      "lesson-close", "lesson-back", "lesson-next"])
+    # the tour reads in a column beside the figure: both whole on the projector, the figure still large
+    figure = page.locator("#canvases").bounding_box()
+    tour = page.locator("#lesson").bounding_box()
+    assert tour["x"] >= figure["x"] + figure["width"] and bottom(tour) <= 720
+    assert figure["height"] > 500 and bottom(figure) <= 720
+    assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('.lesson-text')).fontSize)") >= 18
     rounds = len(watch.summary()["rounds"])
     page.click("#quick-reflow")
     page.wait_for_function("(n) => window.rftoy.summary.rounds.length > n", arg=rounds, timeout=60_000)
