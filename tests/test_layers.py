@@ -25,6 +25,18 @@ MAX_CLASS_LINES = 250
 ABOVE_ENGINE = ("rftoy.live", "rftoy.api", "rftoy.protocol", "rftoy.cli", "rftoy.benchmark",
                 "fastapi", "starlette", "websockets", "uvicorn")
 ENGINE_MAY_USE = ("torch", "numpy", "scipy.optimize")  # loaded once before the engine's probes, to save time
+# Each layer of docs/architecture.md and the layers it may import (`rftoy` is the package's own __init__).
+MAY_IMPORT = {
+    "rftoy": set(),
+    "vocab": set(),
+    "settings": {"vocab"},
+    "engine": {"vocab", "settings"},
+    "protocol": {"vocab", "settings"},
+    "live": {"vocab", "settings", "engine", "protocol"},
+    "api": {"vocab", "settings", "engine", "protocol", "live"},
+    "benchmark": {"vocab", "settings", "engine"},
+    "cli": {"vocab", "settings", "engine", "protocol", "live", "api", "benchmark"},
+}
 TORCH_FREE = {"rftoy.protocol": ("torch", "rftoy.engine", "rftoy.live", "rftoy.api"), "rftoy.vocab": ("torch",)}
 
 
@@ -115,6 +127,16 @@ def test_no_import_circle_between_rftoy_modules() -> None:
         tuple(graphlib.TopologicalSorter(graph).static_order())
     except graphlib.CycleError as error:
         pytest.fail(f"import circle: {' -> '.join(reversed(error.args[1]))}")
+
+
+def layer_of(module: str) -> str:
+    return module.split(".")[1] if "." in module else module
+
+
+def test_each_layer_imports_only_the_layers_below_it() -> None:
+    wrong = [f"{name} imports {target}" for name, path in MODULES.items() for target in rftoy_imports(name, path)
+             if layer_of(target) != layer_of(name) and layer_of(target) not in MAY_IMPORT[layer_of(name)]]
+    assert not wrong, "imports against the layers: " + "; ".join(sorted(wrong))
 
 
 def test_the_import_scan_finds_a_type_only_circle(tmp_path: Path) -> None:
