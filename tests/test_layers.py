@@ -20,6 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "server" / "rftoy"
 WEB = REPO / "web"
+ARCHITECTURE = REPO / "docs" / "architecture.md"
 MAX_MODULE_LINES = 400
 MAX_CLASS_LINES = 250
 ABOVE_ENGINE = ("rftoy.live", "rftoy.api", "rftoy.protocol", "rftoy.cli", "rftoy.benchmark",
@@ -250,6 +251,31 @@ def test_no_page_class_over_the_line_limit() -> None:
     long = [f"{path.relative_to(REPO)}: {entry}" for path in sorted(WEB.glob("*.js"))
             for entry in long_js_classes(path.read_text())]
     assert not long, f"page classes over {MAX_CLASS_LINES} lines: {', '.join(long)}"
+
+
+def map_sections() -> dict[str, str]:
+    """docs/architecture.md's sections by their heading line."""
+    parts = ARCHITECTURE.read_text().split("\n### ")[1:]
+    return {part.partition("\n")[0]: part.partition("\n")[2] for part in parts}
+
+
+def test_every_module_is_on_the_map() -> None:
+    """Each module is named in its own layer's section of docs/architecture.md (the page's too), so the map
+    follows when a module is added, split or renamed."""
+    sections = map_sections()
+    missing = []
+    for path in [*MODULES.values(), *sorted(WEB.glob("*.js"))]:
+        if path.name == "__init__.py":
+            continue
+        if path.parent == WEB:
+            where = "`web/`"
+        elif path.parent == PACKAGE:
+            where = f"rftoy/{path.name}"
+        else:
+            where = f"rftoy/{path.parent.name}/"
+        if not any(where in heading and f"`{path.name}`" in text for heading, text in sections.items()):
+            missing.append(str(path.relative_to(REPO)))
+    assert not missing, f"modules that docs/architecture.md does not name in their layer's section: {missing}"
 
 
 if __name__ == "__main__":
