@@ -15,16 +15,12 @@ import { Particles } from "./particles.js";
 import { RoundList } from "./rounds.js";
 import { SceneSync } from "./scenes.js";
 import { LiveSession } from "./session.js";
+import { settingOf } from "./settings.js";
 import { SceneState, settingRefusal } from "./state.js";
 import { CanvasTools } from "./tools.js";
 import { View } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
-
-/** Settings that make a new net (every round starts over), a new scene, or retrain the shown round (protocol.md). */
-const NET_KEYS = ["width", "depth", "activation", "seed"];
-const SCENE_KEYS = ["source", "target", "n"];
-const TRAIN_KEYS = ["lr", "batch", "time_sampling", "warp_s", "mode"];
 
 export class App {
   constructor() {
@@ -172,19 +168,20 @@ export class App {
       syncControls(this.state);
       return;
     }
-    const net = NET_KEYS.includes(key);
-    const keep = net || SCENE_KEYS.includes(key) ? 1 : TRAIN_KEYS.includes(key) ? this.shownKeep() : Infinity;
+    const effect = settingOf(key)?.effect;
+    const net = effect === "net";
+    const keep = net || effect === "scene" ? 1 : effect === "train" ? this.shownKeep() : Infinity;
     const what = key === "seed" ? "a new seed" : `changing ${this.bounds?.[key]?.label ?? key.replace("_", " ")}`;
     this.guarded(what, keep, () => this.applySetting(key, value), net ? "1-RF starts again from fresh weights" : "");
   }
 
   applySetting(key, value) {
     this.state.settings[key] = value;
-    if (["source", "target", "n", "seed"].includes(key)) {
+    const { scene, config } = settingOf(key);
+    if (scene) {
       this.nextSceneEdited = false;
-      if (key === "seed") this.connection.send({ type: "set_config", config: { seed: value } });
-      const s = this.state.settings;
-      this.sendScene({ kind: "preset", source: s.source, target: s.target, n: s.n, seed: s.seed });
+      if (config) this.connection.send({ type: "set_config", config: { [key]: value } });
+      this.sendScene(this.scenes.preset());
     } else {
       this.connection.send({ type: "set_config", config: { [key]: value } });
     }

@@ -1,11 +1,8 @@
 // The control panel, the time bar, the round tabs and the keyboard: DOM ↔ state, and actions to the app.
 
-import { DEFAULT_SETTINGS } from "./state.js";
+import { SETTINGS } from "./settings.js";
 
 const $ = (id) => document.getElementById(id);
-
-/** Settings whose inputs carry the setting's own name as id. */
-const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
 
 /**
  * @typedef {Object} ControlActions
@@ -35,10 +32,10 @@ const SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
  * @param {ControlActions} actions
  */
 export function bindControls(state, actions) {
-  for (const key of SETTING_KEYS) {
+  for (const { key, type } of SETTINGS) {
     const input = $(key);
     input.addEventListener("change", () => {
-      const numeric = typeof DEFAULT_SETTINGS[key] === "number";
+      const numeric = type === "number";
       const value = numeric ? Number(input.value) : input.value;
       const refused = numeric && !Number.isFinite(value);
       if (refused) input.value = String(state.settings[key]);
@@ -136,9 +133,10 @@ export function setPresets(presets) {
   }
 }
 
-/** Write the state into every control. */
+/** Write the state into every control (a setting without a value yet, before the server is ready, is left). */
 export function syncControls(state) {
-  for (const key of SETTING_KEYS) {
+  for (const { key } of SETTINGS) {
+    if (state.settings[key] === undefined) continue;
     const input = $(key);
     const value = String(state.settings[key]);
     // A box the user is typing in keeps what they typed until they commit it (a reply to another change

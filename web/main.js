@@ -24,8 +24,10 @@ async function readHello(app) {
   } catch (error) {
     app.showError(`could not read this link: ${error.message}`);
   }
-  app.nextSceneEdited = Boolean(sceneId) || app.state.edited;
+  const { edited, settings } = app.state;
+  app.nextSceneEdited = Boolean(sceneId) || edited;
   if (sceneId) return { scene_id: sceneId };
+  app.scenes.namePresets = edited && (settings.source === undefined || settings.target === undefined);
   return { scene: app.scenes.message(), config: app.session.configPatch() };
 }
 

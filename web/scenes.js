@@ -3,6 +3,7 @@
 // settings back.
 
 import { syncControls } from "./controls.js";
+import { present, SCENE_KEYS } from "./settings.js";
 import { fitFrame } from "./view.js";
 
 /** The target's name in the controls once the user has painted it (not a server preset). */
@@ -26,13 +27,22 @@ export class SceneSync {
     this.asked = null;
     /** whether the next scene the server sends counts as edited (the link must then carry its points) */
     this.nextEdited = false;
+    /**
+     * the hello's points came from a link that left their preset names at the defaults (a link made before the
+     * page took its defaults from the server): once they are known, the scene is sent again naming them
+     */
+    this.namePresets = false;
   }
 
   /** The page's scene as a message: its points once edited, else its preset. */
   message() {
     const { settings: s, edited, x0, x1 } = this.app.state;
-    if (edited) return pointsScene(x0, x1, s.source, s.target);
-    return { kind: "preset", source: s.source, target: s.target, n: s.n, seed: s.seed };
+    return edited ? pointsScene(x0, x1, s.source, s.target) : this.preset();
+  }
+
+  /** The page's preset scene (before the server is ready, only what a link sets: the server fills the rest). */
+  preset() {
+    return { kind: "preset", ...present(this.app.state.settings, SCENE_KEYS) };
   }
 
   /**

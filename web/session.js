@@ -3,6 +3,7 @@
 
 import { setPresets, syncControls } from "./controls.js";
 import { showLoading } from "./loading.js";
+import { CONFIG_KEYS, defaultsFrom, present, SETTING_KEYS } from "./settings.js";
 import { Connection } from "./socket.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,7 +13,6 @@ const $ = (id) => document.getElementById(id);
  * gets the freshest snapshot instead of a queue of stale ones.
  */
 const SNAPSHOT_WINDOW = 1;
-const CONFIG_KEYS = ["width", "depth", "activation", "seed", "lr", "time_sampling", "warp_s", "mode", "coupling", "solver", "steps"];
 /** How long the status of a link's rebuilt rounds stays up once it is done. */
 const REPLAY_STATUS_MS = 8000;
 
@@ -47,9 +47,9 @@ export class LiveSession {
     app.connection.open({ ...hello, snapshot_window: SNAPSHOT_WINDOW });
   }
 
-  /** The config the page sends: every setting of the server's config. */
+  /** The config the page sends: its settings of the session's config (before `ready`, those a link sets). */
   configPatch() {
-    return Object.fromEntries(CONFIG_KEYS.map((key) => [key, this.app.state.settings[key]]));
+    return present(this.app.state.settings, CONFIG_KEYS);
   }
 
   /** The session dropped: say so; edits made meanwhile stay on the page and go out with the reconnect. */
@@ -89,8 +89,18 @@ export class LiveSession {
       if ("ge" in bound && !(Number(input.step) > 1)) input.min = String(bound.ge);
       if ("le" in bound) input.max = String(bound.le);
     }
+    this.takeDefaults(message.defaults);
     this.config(message.config);
     app.scenes.show(message.scene);
+    if (app.scenes.namePresets && app.state.defaults) app.scenes.send(app.scenes.message());
+    app.scenes.namePresets = false;
+  }
+
+  /** The server's defaults: the settings no link set take them. */
+  takeDefaults(defaults) {
+    const state = this.app.state;
+    state.defaults = defaultsFrom(defaults);
+    if (state.defaults) for (const key of SETTING_KEYS) state.settings[key] ??= state.defaults[key];
   }
 
   config(config) {
@@ -136,7 +146,8 @@ export class LiveSession {
     }
     app.notices.traceSolver(snapshot);
     app.roundList.sync(snapshot);
-    if (app.replay && !app.replay.done) this.stepReplay(snapshot);
+    // a link's rounds are rebuilt on its scene: not while a scene asked for is not confirmed yet
+    if (app.replay && !app.replay.done && !app.scenes.requests.length) this.stepReplay(snapshot);
     app.edits.applied(snapshot.applied_seq, now);
     $("train-toggle").textContent = snapshot.state === "paused" ? "Resume training" : "Pause training";
     app.notices.badges();

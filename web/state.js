@@ -1,26 +1,7 @@
 // The one state object of the page: training settings, view settings and the scene's points, with undo /
 // redo of point edits and (de)serialization for share links.
 
-/**
- * Defaults of every setting; a share link stores the settings that differ from these. Names follow the
- * server's config (docs/protocol.md); `seed` seeds both the scene's samples and the net.
- */
-export const DEFAULT_SETTINGS = Object.freeze({
-  source: "gaussian",
-  target: "moons",
-  n: 64,
-  seed: 0,
-  width: 64,
-  depth: 3,
-  activation: "silu",
-  lr: 0.005,
-  time_sampling: "uniform",
-  warp_s: 1,
-  solver: "midpoint",
-  steps: 16,
-  mode: "pairs",
-  coupling: "independent",
-});
+import { fromLink, toLink } from "./settings.js";
 
 /** Defaults of the view (what is drawn and how time moves); shared too. */
 export const DEFAULT_VIEW = Object.freeze({
@@ -88,7 +69,14 @@ export function roundCoord(v) {
 
 export class SceneState {
   constructor() {
-    this.settings = { ...DEFAULT_SETTINGS };
+    /**
+     * the settings of the table in settings.js, by key; before the server is ready only those a link sets (the
+     * server fills the rest: they arrive with `ready`)
+     * @type {Record<string, number | string>}
+     */
+    this.settings = {};
+    /** the settings' defaults, from the server's `ready.defaults` (null until then, or if it sends none) */
+    this.defaults = null;
     this.view = { ...DEFAULT_VIEW, layers: { ...DEFAULT_VIEW.layers } };
     /** @type {Point[]} noise samples */
     this.x0 = [];
@@ -178,9 +166,12 @@ export class SceneState {
     }
   }
 
-  /** The shareable part of the state as a plain object (only non-default settings; points if edited). */
+  /**
+   * The shareable part of the state as a plain object: the settings that differ from the defaults (an edited
+   * scene's preset names always, as its points are sent with them), the view's, and the points if edited.
+   */
   toShared() {
-    const shared = { v: 1, settings: diff(this.settings, DEFAULT_SETTINGS) };
+    const shared = { v: 1, settings: toLink(this.settings, this.defaults, this.edited ? ["source", "target"] : []) };
     const view = diff({ ...this.view, layers: undefined }, DEFAULT_VIEW);
     const layers = diff(this.view.layers, DEFAULT_VIEW.layers);
     if (Object.keys(layers).length) view.layers = layers;
@@ -192,9 +183,9 @@ export class SceneState {
     return shared;
   }
 
-  /** Restore settings, view and (if present) points from `toShared()`'s output. */
+  /** Restore settings (those the link sets), view and (if present) points from `toShared()`'s output. */
   fromShared(shared) {
-    this.settings = { ...DEFAULT_SETTINGS, ...pick(shared.settings || {}, DEFAULT_SETTINGS) };
+    this.settings = fromLink(shared.settings || {});
     const view = shared.view || {};
     this.view = {
       ...DEFAULT_VIEW,
