@@ -93,7 +93,7 @@ def drive_lesson(watch: PageWatch, context: BrowserContext, url: str, drag: Call
 
     press_next(page, "steps")
     values = wait_passed(page, "steps")["values"]
-    assert values["gap"] >= 0.25 and values["w2One"] > 0 and values["w2Chosen"] > 0
+    assert values["w2One"] >= 1.5 * values["w2Chosen"] > 0  # one Euler step misses the data
     shot()
 
     press_next(page, "reflow")
@@ -103,7 +103,7 @@ def drive_lesson(watch: PageWatch, context: BrowserContext, url: str, drag: Call
 
     press_next(page, "one-step")
     values = wait_passed(page, "one-step")["values"]
-    assert values["laterGap"] <= 0.3 * values["firstGap"]
+    assert values["later"] <= 0.5 * values["first"]  # 2-RF's one-step W2 well below 1-RF's
     shot()
 
     press_next(page, "distill")
