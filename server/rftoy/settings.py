@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
     converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
 
+    # live sessions (rftoy.live)
+    max_pending_ops: int = Field(256, ge=1, description="runs of moves and add/remove edits a session holds "
+                                 "unapplied; more are refused (error state) until a snapshot applies them")
+    online_ot_block: int = Field(128, ge=1, description="online OT rounds pair each minibatch exactly in blocks "
+                                 "of this many points (an exact assignment costs O(n³))")
+
     @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:

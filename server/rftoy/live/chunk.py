@@ -3,41 +3,36 @@
 A chunk trains one round of one session for a while (until its deadline, convergence, or an edit), then traces
 every scene point for the snapshot. `run_chunk` does all of it alone in a worker thread (the per-session
 trainer); the batched trainer (`rftoy.live.scheduler`) does the same phases with many chunks at once, through
-`prepare`, `training_over`, `trace_request` and `finish`.
+`prepare`, `training_over`, `trace_request` and `finish`. The chunk's metrics are measured later, apart
+(`rftoy.live.measures`).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from dataclasses import KW_ONLY, dataclass
 
 import numpy as np
 import torch
 
-from rftoy.engine import data, metrics
 from rftoy.engine.flow import PairSampler, fixed_pair_sampler, flow_endpoints, ot_assignment
 from rftoy.engine.model import VelocityMLP, flat_weights
-from rftoy.engine.solvers import Method, Trajectory, Velocity, solve
+from rftoy.engine.solvers import Method, Trajectory, solve
 from rftoy.engine.transfer import to_host
+from rftoy.live.rounds import Round
 from rftoy.protocol import Config, FrameKind
-
-if TYPE_CHECKING:
-    from rftoy.live.session import Round
+from rftoy.protocol.server import SnapshotHead, SnapshotMessage, TracedSnapshot, frame_info, traced_snapshot
 
 OT_BLOCK = 256  # the OT round's pairs: exact assignment of up to this many points, in index blocks above
-QUALITY_STEPS = (1, 2, 4, 8)  # the Euler steps of the sample-quality strip
-QUALITY_SEED = 4242  # the fixed draws that online quality is measured on, and the floor's fresh draws
-FLOOR_REPEATS = 2
 
 
 @dataclass
 class Snapshot:
-    """A snapshot message's metadata and its arrays, in frame order."""
+    """A snapshot message's metadata (the chunk's; the full message once the session sends it) and its arrays, in
+    frame order."""
 
-    meta: dict[str, Any]
+    meta: TracedSnapshot | SnapshotMessage
     arrays: list[tuple[FrameKind, np.ndarray]]
 
 
@@ -55,10 +50,11 @@ class ChunkJob:
     x0: torch.Tensor
     x1: torch.Tensor
     config: Config
+    _: KW_ONLY
     train: bool
     fresh: bool
     deadline: float
-    meta: dict[str, Any]
+    meta: SnapshotHead
     stop: threading.Event
     edited: threading.Event
     teacher_steps: int
@@ -69,7 +65,7 @@ class ChunkJob:
     target: str | None = None
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ChunkResult:
     snapshot: Snapshot | None
     trajectory: Trajectory | None
@@ -80,7 +76,7 @@ class ChunkResult:
     steps: int
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Prepared:
     """A chunk's pairs on the device, the refreshed teacher targets (if any), and where its trainer started."""
 
@@ -120,7 +116,8 @@ def prepare(job: ChunkJob) -> Prepared:
     if job.train:
         sampler = round_.sampler if job.config.mode == "online" else fixed_pair_sampler(x0, pairs_x1, round_.pair_gen)
     trainer = round_.trainer
-    return Prepared(x0, pairs_x1, targets, sampler, trainer.steps_done, trainer.converged)
+    return Prepared(x0=x0, pairs_x1=pairs_x1, targets=targets, sampler=sampler, steps_before=trainer.steps_done,
+                    was_converged=trainer.converged)
 
 
 def ot_order(x0: torch.Tensor, x1: torch.Tensor, block: int = OT_BLOCK) -> torch.Tensor:
@@ -153,7 +150,8 @@ def trace_request(job: ChunkJob, x0: torch.Tensor) -> TraceRequest:
 def interrupted(job: ChunkJob, prepared: Prepared) -> ChunkResult:
     """The result of a chunk an edit cut short: no snapshot, the edit is applied next."""
     steps = job.round.trainer.steps_done - prepared.steps_before
-    return ChunkResult(None, None, prepared.pairs_x1, False, prepared.targets, 0.0, steps)
+    return ChunkResult(snapshot=None, trajectory=None, pairs_x1=prepared.pairs_x1, converged_now=False,
+                       targets=prepared.targets, solve_s=0.0, steps=steps)
 
 
 def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: float,
@@ -161,19 +159,18 @@ def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: f
     """The snapshot of a traced chunk: metadata, then the weights, trajectories and endpoints frames. `weights`:
     the net's flat weights as traced, on the host, when the caller has them (a batched trace does)."""
     round_, trainer = job.round, job.round.trainer
-    meta = dict(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
-                times=trajectory.times.tolist(), n=len(prepared.x0))
     kinds = (FrameKind.WEIGHTS, FrameKind.TRAJECTORIES, FrameKind.ENDPOINTS)
     if weights is None:
         host = to_host([flat_weights(round_.model), trajectory.points, trajectory.end])
     else:
         host = [weights, *to_host([trajectory.points, trajectory.end])]
     arrays = list(zip(kinds, host, strict=True))
-    meta["frames"] = [{"kind": kind.name.lower(), "shape": list(array.shape)} for kind, array in arrays]
-    converged_now = trainer.converged and not prepared.was_converged
-    steps = trainer.steps_done - prepared.steps_before
-    return ChunkResult(Snapshot(meta, arrays), trajectory, prepared.pairs_x1, converged_now, prepared.targets,
-                       solve_s, steps)
+    frames = [frame_info(kind=kind.name.lower(), shape=list(array.shape)) for kind, array in arrays]
+    meta = traced_snapshot(job.meta, step=trainer.steps_done, loss=trainer.losses[-1] if trainer.losses else None,
+                           times=trajectory.times.tolist(), n=len(prepared.x0), frames=frames)
+    return ChunkResult(snapshot=Snapshot(meta, arrays), trajectory=trajectory, pairs_x1=prepared.pairs_x1,
+                       converged_now=trainer.converged and not prepared.was_converged, targets=prepared.targets,
+                       solve_s=solve_s, steps=trainer.steps_done - prepared.steps_before)
 
 
 def run_chunk(job: ChunkJob) -> ChunkResult | None:
@@ -195,86 +192,3 @@ def run_chunk(job: ChunkJob) -> ChunkResult | None:
     started = time.perf_counter()
     trajectory = solve(request.model, request.x0, request.steps, request.method, request.warp_s)
     return finish(job, prepared, trajectory, time.perf_counter() - started)
-
-
-def measure(job: ChunkJob, result: ChunkResult, velocity: Velocity, quality_points: int = 0) -> dict[str, Any]:
-    """Worker thread: the metrics message body of a chunk's round (its net as of the snapshot: `velocity`),
-    pairing and trajectories; with `quality_points`, the sample quality by steps on that many points too."""
-    trajectory, pairs_x1 = result.trajectory, result.pairs_x1
-    x0, z1 = trajectory.points[0], trajectory.end
-    pairs_sq, pairs_abs = metrics.transport_cost(x0, pairs_x1)
-    flow_sq, flow_abs = metrics.transport_cost(x0, z1)
-    found: dict[str, Any] = {
-        "crossing": {"pairs": metrics.crossing_fraction(x0, pairs_x1), "flow": metrics.crossing_fraction(x0, z1)},
-        "cost": {"pairs": {"sq": pairs_sq, "abs": pairs_abs}, "flow": {"sq": flow_sq, "abs": flow_abs}},
-        "straightness": None, "w2": None, "energy": None}
-    if job.round.kind == "rf":
-        s, s_norm = metrics.straightness(velocity, trajectory)
-        found["straightness"] = {"s": s, "s_norm": s_norm}
-    if len(x0) <= job.metrics_max_points and bool(z1.isfinite().all()):
-        target = job.x1.to(z1.device)
-        found["w2"] = metrics.wasserstein2(z1, target)
-        found["energy"] = metrics.energy_distance(z1, target)
-    round_ = job.round
-    if round_.coupling == "ot" and round_.teacher is None:
-        found["pairing"] = _row_order(pairs_x1.cpu(), job.x1)
-    found["quality"] = quality(job, velocity, quality_points) if quality_points else None
-    return found
-
-
-def _row_order(permuted: torch.Tensor, rows: torch.Tensor) -> list[int] | None:
-    """For each row of `permuted`, its index in `rows` (the OT round's pairing as indices), or None if a row is
-    missing (the scene changed since)."""
-    where = {tuple(row): i for i, row in enumerate(rows.tolist())}
-    order = [where.get(tuple(row)) for row in permuted.tolist()]
-    return None if None in order else order
-
-
-def quality(job: ChunkJob, velocity: Velocity, points: int) -> dict[str, Any]:
-    """Samples of the round's flow at 1, 2, 4, 8 Euler steps and at the chosen solver (a distilled model: one
-    step), their W2 to the target and the W2 floor (docs/protocol.md, 'metrics').
-
-    Pairs mode measures against the scene's data points (a fixed subset of `points` pairs, the flow started from
-    their noise points); online mode against `points` fresh target samples from a fixed seed, the flow started
-    from as many fresh source samples. The floor is what fresh draws of the target preset score against the same
-    set (None for drawn data, which has no preset)."""
-    c = job.config
-    online = c.mode == "online" and job.source is not None and job.target is not None
-    if online:
-        gen = data.generator(QUALITY_SEED)
-        x0, target = data.sample(job.source, points, gen), data.sample(job.target, points, gen)
-    else:
-        pick = _subset(len(job.x0), points)
-        x0, target = (job.x0, job.x1) if pick is None else (job.x0[pick], job.x1[pick])
-    distilled = job.round.kind == "distill"
-    euler_steps = (1,) if distilled else QUALITY_STEPS
-    method, steps, warp_s = ("euler", 1, 1.0) if distilled else (c.solver, c.steps, c.warp_s)
-    found = metrics.sample_quality(velocity, x0.to(job.device), target.to(job.device), euler_steps, method, steps,
-                                   warp_s)
-    for entry in [*found["euler"], found["chosen"]]:
-        entry["points"] = _flat(entry.pop("samples"))
-    floor = _floor(job.target, target.numpy().tobytes()) if job.target is not None else None
-    return {"against": "fresh target samples" if online else "the scene's data points", "n": len(target),
-            "floor": floor, **found}
-
-
-def _subset(n: int, points: int) -> torch.Tensor | None:
-    """A fixed subset of `points` of n pair indices (None: all of them)."""
-    if n <= points:
-        return None
-    return torch.randperm(n, generator=data.generator(QUALITY_SEED))[:points].sort().values
-
-
-@lru_cache(maxsize=64)
-def _floor(target_name: str, target_bytes: bytes) -> float:
-    """The W2 floor of a target set (held as bytes, so a set is measured once): metrics.w2_floor."""
-    target = torch.from_numpy(np.frombuffer(target_bytes, dtype=np.float32).reshape(-1, 2).copy())
-    return metrics.w2_floor(target, target_name, data.generator(QUALITY_SEED + 1), FLOOR_REPEATS)
-
-
-def _flat(samples: torch.Tensor) -> list[float] | None:
-    """Sample points as a flat [x, y, x, y, …] list rounded to 1/1000 (small JSON), or None if not finite."""
-    array = samples.detach().cpu().numpy()
-    if not np.isfinite(array).all():
-        return None
-    return np.round(array.astype(np.float64), 3).reshape(-1).tolist()

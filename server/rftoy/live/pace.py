@@ -6,6 +6,8 @@ session at `floor_hz` snapshots per second, its drag snapshots are traced by Eul
 (rounded up) on the same warp: a quarter of the net evaluations of midpoint × 12, an eighth of rk4's. While the
 user drags, the net itself is moving a step per snapshot, so its error dwarfs the solver's; the full trace is
 back as soon as the drag ends or the server catches up. Each snapshot names the solver and steps that traced it.
+
+`SnapshotPace` keeps a session's snapshots to `snapshot_hz`, counts them, and holds its `DragPace`.
 """
 
 from __future__ import annotations
@@ -52,3 +54,27 @@ class DragPace:
             elif self.interval_s < LEAVE_FRACTION * floor_interval:
                 self.coarse = False
         self.last_at = now
+
+
+@dataclass
+class SnapshotPace:
+    """When a session's next snapshot may be sent (at most `hz` a second), how many were sent (`seq`), and how
+    long their traces take (`solve_s`, smoothed)."""
+
+    hz: float
+    drag: DragPace
+    seq: int = 0
+    last_at: float = -math.inf
+    solve_s: float = 0.0
+
+    @property
+    def next_allowed(self) -> float:
+        return self.last_at + 1.0 / self.hz
+
+    def sent(self, now: float, during_drag: bool, solve_s: float) -> int:
+        """Note a snapshot sent at `now` whose trace took `solve_s`; its seq."""
+        self.seq += 1
+        self.last_at = now
+        self.drag.record(now, during_drag)
+        self.solve_s = 0.8 * self.solve_s + 0.2 * solve_s
+        return self.seq
