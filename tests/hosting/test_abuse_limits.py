@@ -6,80 +6,68 @@ import asyncio
 import time
 
 import httpx
-from hosting_client import hello, open_socket, refusal, send, wait_for
+from live_client import SMALL, LiveClient
 from live_server import wait_until
 
 POINTS = {"kind": "points", "x0": [[0.123 * i, -0.071 * i] for i in range(40)],
           "x1": [[-0.037 * i, 0.113 * i] for i in range(40)]}
 
 
-def test_honest_dragging_at_60_hz_with_acks_never_trips_the_token_bucket(launch) -> None:
+async def test_honest_dragging_at_60_hz_with_acks_never_trips_the_token_bucket(launch) -> None:
     """Default limits: a page drags at 60 Hz and acks every snapshot for 1.5 s; then a flood is closed with 1008."""
     served = launch()
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url)
-        await hello(ws, snapshot_window=1)
-        acks = asyncio.create_task(_ack_snapshots(ws))
-        for seq in range(1, 91):
-            await send(ws, {"type": "edit", "seq": seq, "moves": [{"cloud": "x0", "index": 0, "x": seq / 90, "y": 0}]})
-            await asyncio.sleep(1 / 60)
-        assert not acks.done(), f"the honest client was cut off: {acks.exception() if acks.done() else ''}"
-        acks.cancel()
-        await asyncio.wait([acks])
-        for nonce in range(2 * served.settings.message_burst):
-            await send(ws, {"type": "ping", "nonce": nonce})
-        errors, code, reason = await refusal(ws)
-        assert code == 1008 and "flood" in reason and not errors
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url)
+    await client.hello(**SMALL, snapshot_window=1)
+    acks = asyncio.create_task(_ack_snapshots(client))
+    for seq in range(1, 91):
+        await client.send({"type": "edit", "seq": seq, "moves": [{"cloud": "x0", "index": 0, "x": seq / 90, "y": 0}]})
+        await asyncio.sleep(1 / 60)
+    assert not acks.done(), f"the honest client was cut off: {acks.exception() if acks.done() else ''}"
+    acks.cancel()
+    await asyncio.wait([acks])
+    for nonce in range(2 * served.settings.message_burst):
+        await client.send({"type": "ping", "nonce": nonce})
+    errors, code, reason = await client.refusal()
+    assert code == 1008 and "flood" in reason and not errors
     served.assert_healthy()
 
 
-async def _ack_snapshots(ws) -> None:
+async def _ack_snapshots(client: LiveClient) -> None:
     while True:
-        snapshot = await wait_for(ws, "snapshot")
-        await send(ws, {"type": "ack", "seq": snapshot["seq"]})
+        snapshot = await client.wait("snapshot", timeout=60)  # a loaded machine may be slow; the test is the bucket
+        await client.send({"type": "ack", "seq": snapshot.meta["seq"]})
 
 
-def test_sessions_per_client_address_count_forwarded_addresses(launch) -> None:
+async def test_sessions_per_client_address_count_forwarded_addresses(launch) -> None:
     """Behind a trusted proxy (loopback), X-Forwarded-For names the client whose sessions are counted."""
     served = launch(max_sessions_per_client=2)
-
-    async def scenario() -> None:
-        first = [await open_socket(served.ws_url, **{"X-Forwarded-For": "203.0.113.7"}) for _ in range(2)]
-        for ws in first:
-            await hello(ws)
-        third = await open_socket(served.ws_url, **{"X-Forwarded-For": "203.0.113.7"})
-        errors, code, reason = await refusal(third)
-        assert code == 1013 and reason == "too many sessions"
-        assert errors[0]["code"] == "too_many_sessions" and "2 sessions" in errors[0]["message"]
-        other = await open_socket(served.ws_url, **{"X-Forwarded-For": "198.51.100.9"})
-        await hello(other)
-        assert served.get("/api/metrics").json()["refused_total"] == 1
-        for ws in [*first, other]:
-            await ws.close()
-
-    asyncio.run(scenario())
+    first = [await LiveClient.open(served.ws_url, **{"X-Forwarded-For": "203.0.113.7"}) for _ in range(2)]
+    for client in first:
+        await client.hello(**SMALL)
+    third = await LiveClient.open(served.ws_url, **{"X-Forwarded-For": "203.0.113.7"})
+    errors, code, reason = await third.refusal()
+    assert code == 1013 and reason == "too many sessions"
+    assert errors[0]["code"] == "too_many_sessions" and "2 sessions" in errors[0]["message"]
+    other = await LiveClient.open(served.ws_url, **{"X-Forwarded-For": "198.51.100.9"})
+    await other.hello(**SMALL)
+    assert served.get("/api/metrics").json()["refused_total"] == 1
+    for client in [*first, other]:
+        await client.close()
     served.assert_healthy()
 
 
-def test_an_idle_session_is_told_and_closed_with_1001(launch) -> None:
+async def test_an_idle_session_is_told_and_closed_with_1001(launch) -> None:
     """Pings and acks keep the socket alive but do not count as use: the idle timeout still ends the session."""
     served = launch(idle_timeout_s=0.6)
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url)
-        await hello(ws)
-        started = time.monotonic()
-        await send(ws, {"type": "ping", "nonce": 1})
-        await wait_for(ws, "pong")
-        errors, code, reason = await refusal(ws)
-        assert time.monotonic() - started >= 0.5
-        assert code == 1001 and reason == "idle for 0.6 s"
-        assert errors[-1]["code"] == "idle" and "reload" in errors[-1]["message"]
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url)
+    await client.hello(**SMALL)
+    started = time.monotonic()
+    await client.send({"type": "ping", "nonce": 1})
+    await client.wait("pong")
+    errors, code, reason = await client.refusal()
+    assert time.monotonic() - started >= 0.5
+    assert code == 1001 and reason == "idle for 0.6 s"
+    assert errors[-1]["code"] == "idle" and "reload" in errors[-1]["message"]
     served.assert_healthy()
 
 

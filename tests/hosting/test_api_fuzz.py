@@ -9,9 +9,8 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
-from hosting_server import hosting_settings  # noqa: E402  (after the skip)
 from hypothesis import HealthCheck, settings  # noqa: E402
-from live_server import LiveServer, start_server  # noqa: E402
+from live_server import LiveServer, server_settings, start_server  # noqa: E402  (after the skip)
 from rftoy.api.app import create_app  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
@@ -19,12 +18,12 @@ MAX_EXAMPLES = 40
 FUZZ_SETTINGS = {"scene_saves_per_minute": 100_000}
 
 schema = schemathesis.openapi.from_dict(
-    create_app(hosting_settings(Path(), database=Path(":memory:"), **FUZZ_SETTINGS)).openapi())
+    create_app(server_settings(Path(), database=Path(":memory:"), **FUZZ_SETTINGS)).openapi())
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    served = start_server(hosting_settings(tmp_path_factory.mktemp("fuzz"), **FUZZ_SETTINGS))
+    served = start_server(server_settings(tmp_path_factory.mktemp("fuzz"), **FUZZ_SETTINGS))
     yield served
     served.stop()
 

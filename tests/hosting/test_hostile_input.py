@@ -3,14 +3,13 @@ and a fuzz run leaves no traceback in the server's log."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import random
 
 import httpx
 import pytest
-from hosting_client import SMALL_NET, SMALL_SCENE, hello, open_socket, refusal, send
+from live_client import SMALL, SMALL_NET, SMALL_SCENE, LiveClient, assert_unchanged, fields_of
 
 HUGE = 100_000
 MOVE = {"cloud": "x0", "index": 0, "x": 0, "y": 0}
@@ -46,30 +45,17 @@ SEQ_BOUND = [
 ]
 
 
-async def _error(ws, message: dict) -> dict:
-    await send(ws, message)
-    async with asyncio.timeout(10):
-        while True:
-            raw = await ws.recv()
-            if isinstance(raw, str) and (reply := json.loads(raw))["type"] == "error":
-                return reply
-
-
-def test_errors_quote_client_values_short_before_and_after_hello(launch) -> None:
+async def test_errors_quote_client_values_short_before_and_after_hello(launch) -> None:
     served = launch()
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url)
-        for message in HUGE_ECHOES:  # before hello
-            error = await _error(ws, message)
-            assert error["code"] in ("invalid", "unknown_type") and len(json.dumps(error)) < 500, error
-        await hello(ws, scene=SMALL_SCENE, config=SMALL_NET)
-        for message in HUGE_ECHOES[:3] + HUGE_ECHOES[4:]:
-            error = await _error(ws, message)
-            assert error["code"] in ("invalid", "unknown_type") and len(json.dumps(error)) < 500, error
-        await ws.close()
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url)
+    for message in HUGE_ECHOES:  # before hello
+        error = await client.refused(message)
+        assert error["code"] in ("invalid", "unknown_type") and len(json.dumps(error)) < 500, error
+    await client.hello(scene=SMALL_SCENE, config=SMALL_NET)
+    for message in HUGE_ECHOES[:3] + HUGE_ECHOES[4:]:
+        error = await client.refused(message)
+        assert error["code"] in ("invalid", "unknown_type") and len(json.dumps(error)) < 500, error
+    await client.close()
     bodies = [{"scene": {"kind": "k" * HUGE}}, {"scene": {"kind": "preset", "k" * HUGE: 1}},
               {"scene": {"kind": "preset", "source": "s" * HUGE}}, {"scene": {"kind": "points", "x0": [[0, 0]],
                                                                               "x1": [[0, 0]], "q" * HUGE: 1}}]
@@ -81,61 +67,47 @@ def test_errors_quote_client_values_short_before_and_after_hello(launch) -> None
     served.assert_healthy()
 
 
-def test_loose_types_and_unbounded_seqs_are_refused_and_change_nothing(launch) -> None:
+async def test_loose_types_and_unbounded_seqs_are_refused_and_change_nothing(launch) -> None:
     served = launch()
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url)
-        for protocol in ("1", True, 1.0):
-            error = await _error(ws, {"type": "hello", "protocol": protocol})
-            assert error["code"] == "invalid" and "hello.protocol" in error["message"], error
-        ready = await hello(ws, scene=SMALL_SCENE, config=SMALL_NET)
-        session = served.hub.sessions[ready["session_id"]]
-        x0, config = session.x0.clone(), session.config
-        for message, where in LOOSE_TYPES + SEQ_BOUND:
-            error = await _error(ws, message)
-            assert error["code"] == "invalid" and error["in_reply_to"] == message["type"], (message, error)
-            if message["type"] != "set_config":  # config errors name the setting in words (rftoy.protocol.bounds)
-                assert error["message"].startswith(where + ":"), (message, error)
-            seq = message.get("seq")
-            assert error["seq"] == (seq if type(seq) is int and seq < 2**53 else None), error  # only valid seqs
-        assert session.x0.equal(x0) and session.config == config
-        await send(ws, {"type": "edit", "seq": 2**53 - 1, "moves": [{**MOVE, "x": 1}]})  # an int is a fine number
-        await send(ws, {"type": "ping", "nonce": 7})
-        async with asyncio.timeout(10):
-            while not (isinstance(raw := await ws.recv(), str) and json.loads(raw)["type"] == "pong"):
-                assert not (isinstance(raw, str) and json.loads(raw)["type"] == "error"), raw
-        await ws.close()
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url)
+    for protocol in ("1", True, 1.0):
+        error = await client.refused({"type": "hello", "protocol": protocol})
+        assert error["code"] == "invalid" and "hello.protocol" in error["message"], error
+    ready = await client.hello(scene=SMALL_SCENE, config=SMALL_NET)
+    await client.send({"type": "pause"})
+    paused = await client.snapshot_where(lambda s: s.meta["state"] == "paused")
+    for message, where in LOOSE_TYPES + SEQ_BOUND:
+        error = await client.refused(message)
+        assert error["code"] == "invalid" and error["in_reply_to"] == message["type"], (message, error)
+        if message["type"] != "set_config":  # config errors name the setting in words (rftoy.protocol.bounds)
+            assert error["message"].startswith(where + ":"), (message, error)
+        seq = message.get("seq")
+        assert error["seq"] == (seq if type(seq) is int and seq < 2**53 else None), error  # only valid seqs
+    await assert_unchanged(client, ready, paused)
+    await client.send({"type": "edit", "seq": 2**53 - 1, "moves": [{**MOVE, "x": 1}]})  # an int is a fine number
+    await client.send({"type": "ping", "nonce": 7})
+    await client.wait("pong")  # and no error on the way
+    await client.close()
     served.assert_healthy()
 
 
 @pytest.mark.parametrize("origin", ["http://[::1", "https://[", "http://host:port", "null", "file://"])
-def test_malformed_or_null_origins_get_the_origin_error_and_no_traceback(launch, origin: str,
+async def test_malformed_or_null_origins_get_the_origin_error_and_no_traceback(launch, origin: str,
                                                                           caplog: pytest.LogCaptureFixture) -> None:
     served = launch()
     caplog.set_level(logging.WARNING)
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url, Origin=origin)
-        errors, code, reason = await refusal(ws)
-        assert (code, reason) == (1008, "origin") and errors[0]["code"] == "origin"
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url, Origin=origin)
+    errors, code, reason = await client.refusal()
+    assert (code, reason) == (1008, "origin") and errors[0]["code"] == "origin"
     assert not [record for record in caplog.records if record.exc_info], caplog.text
     served.assert_healthy()
 
 
-def test_null_origin_may_be_allowed_explicitly(launch) -> None:
+async def test_null_origin_may_be_allowed_explicitly(launch) -> None:
     served = launch(allowed_origins="null")
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url, Origin="null")
-        await hello(ws)
-        await ws.close()
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url, Origin="null")
+    await client.hello(**SMALL)
+    await client.close()
     served.assert_healthy()
 
 
@@ -161,26 +133,21 @@ def _fuzz_message(rng: random.Random) -> str:
     return text[:rng.randint(0, len(text))] if rng.random() < 0.1 else text
 
 
-def test_a_fuzz_run_leaves_no_traceback(launch, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_fuzz_run_leaves_no_traceback(launch, caplog: pytest.LogCaptureFixture) -> None:
     served = launch(max_messages_per_second=1000)
     caplog.set_level(logging.WARNING)
     rng = random.Random(16)
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url)
-        await hello(ws, scene=SMALL_SCENE, config=SMALL_NET)
-        for batch in range(30):
-            for _ in range(10):
-                await ws.send(_fuzz_message(rng))
-            await send(ws, {"type": "ping", "nonce": batch})
-            async with asyncio.timeout(30):  # read the replies, or the unread-replies bound closes the socket
-                while not (isinstance(raw := await ws.recv(), str) and json.loads(raw).get("nonce") == batch):
-                    pass
-        await ws.close()
-        for headers in ({"Origin": "http://[::1"}, {"Origin": "ht!tp://x"}, {"Origin": "https://a:99999"}):
-            ws = await open_socket(served.ws_url, **headers)
-            await ws.close()
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url)
+    await client.hello(scene=SMALL_SCENE, config=SMALL_NET)
+    for batch in range(30):
+        for _ in range(10):
+            await client.send(_fuzz_message(rng))
+        await client.send({"type": "ping", "nonce": batch})
+        while fields_of(await client.next(timeout=30)).get("nonce") != batch:  # read the replies, or the
+            pass  # unread-replies bound closes the socket
+    await client.close()
+    for headers in ({"Origin": "http://[::1"}, {"Origin": "ht!tp://x"}, {"Origin": "https://a:99999"}):
+        client = await LiveClient.open(served.ws_url, **headers)
+        await client.close()
     assert not [record for record in caplog.records if record.exc_info], caplog.text
     served.assert_healthy()

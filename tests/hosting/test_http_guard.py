@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import time
 
-from hosting_client import hello, open_socket
+from live_client import SMALL, LiveClient
 from live_server import LiveServer, wait_until
 from rftoy.api.http_guard import Gate
 
@@ -67,22 +66,18 @@ def test_headers_must_arrive_within_the_deadline(launch) -> None:
     assert served.get("/api/health").status_code == 200
 
 
-def test_connections_per_address_are_capped_and_websockets_are_not_counted(launch) -> None:
+async def test_connections_per_address_are_capped_and_websockets_are_not_counted(launch) -> None:
     served = launch(max_http_connections_per_client=3, forwarded_allow_ips="10.9.9.9")
     held = [_connect(served.port) for _ in range(3)]
     try:
         with _connect(served.port) as extra:
             assert _read_all(extra).startswith(b"HTTP/1.1 503 ")
-
-        async def sockets() -> None:  # upgraded connections leave the HTTP count
-            opened = [await open_socket(served.ws_url) for _ in range(2)]
-            for ws in opened:
-                await hello(ws)
-                await ws.close()
-
         held.pop().close()
         wait_until(lambda: _gate(served).open["127.0.0.1"] == 2)
-        asyncio.run(sockets())
+        opened = [await LiveClient.open(served.ws_url) for _ in range(2)]  # upgraded: they leave the HTTP count
+        for client in opened:
+            await client.hello(**SMALL)
+            await client.close()
     finally:
         for sock in held:
             sock.close()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
-from hosting_client import hello, open_socket, refusal
+from live_client import SMALL, LiveClient
 from rftoy.api.guard import origin_allowed
 
 
@@ -29,18 +27,14 @@ def test_origin_rules(origin: str | None, host: str, allowed: list[str], expecte
     assert origin_allowed(origin, host, allowed) is expected
 
 
-def test_a_foreign_origin_is_refused_with_1008_and_its_own_host_is_not(launch) -> None:
+async def test_a_foreign_origin_is_refused_with_1008_and_its_own_host_is_not(launch) -> None:
     served = launch(allowed_origins="https://friend.example")
-
-    async def scenario() -> None:
-        evil = await open_socket(served.ws_url, Origin="https://evil.example")
-        errors, code, reason = await refusal(evil)
-        assert code == 1008 and reason == "origin"
-        assert errors[0]["code"] == "origin" and "https://evil.example" in errors[0]["message"]
-        for origin in (served.http_url, "https://friend.example", f"http://localhost:{served.port}"):
-            ws = await open_socket(served.ws_url, Origin=origin)
-            await hello(ws)
-            await ws.close()
-
-    asyncio.run(scenario())
+    evil = await LiveClient.open(served.ws_url, Origin="https://evil.example")
+    errors, code, reason = await evil.refusal()
+    assert code == 1008 and reason == "origin"
+    assert errors[0]["code"] == "origin" and "https://evil.example" in errors[0]["message"]
+    for origin in (served.http_url, "https://friend.example", f"http://localhost:{served.port}"):
+        client = await LiveClient.open(served.ws_url, Origin=origin)
+        await client.hello(**SMALL)
+        await client.close()
     served.assert_healthy()

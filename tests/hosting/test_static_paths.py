@@ -5,8 +5,7 @@ from __future__ import annotations
 import http.client
 
 import pytest
-from hosting_server import hosting_settings
-from live_server import start_server
+from live_server import server_settings, start_server
 
 ATTEMPTS = [
     "/../pyproject.toml",
@@ -41,7 +40,7 @@ def raw_get(port: int, path: str) -> tuple[int, bytes]:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
-    served = start_server(hosting_settings(tmp_path_factory.mktemp("static"), root_path="/demo"))
+    served = start_server(server_settings(tmp_path_factory.mktemp("static"), root_path="/demo"))
     yield served
     served.stop()
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
-from hosting_client import hello, open_socket, wait_for
+from live_client import SMALL, LiveClient
 
 
 def test_http_under_the_sub_path_and_stripped(launch) -> None:
@@ -22,15 +20,11 @@ def test_http_under_the_sub_path_and_stripped(launch) -> None:
     assert served.get("/demo/openapi.json").json()["servers"] == [{"url": "/demo"}]
 
 
-def test_the_websocket_under_the_sub_path_and_stripped(launch) -> None:
+async def test_the_websocket_under_the_sub_path_and_stripped(launch) -> None:
     served = launch(root_path="/demo")
-
-    async def scenario() -> None:
-        for url in (f"ws://127.0.0.1:{served.port}/demo/ws", f"ws://127.0.0.1:{served.port}/ws"):
-            ws = await open_socket(url, Origin=served.http_url)
-            await hello(ws)
-            await wait_for(ws, "snapshot")
-            await ws.close()
-
-    asyncio.run(scenario())
+    for url in (f"ws://127.0.0.1:{served.port}/demo/ws", f"ws://127.0.0.1:{served.port}/ws"):
+        client = await LiveClient.open(url, Origin=served.http_url)
+        await client.hello(**SMALL)
+        await client.wait("snapshot")
+        await client.close()
     served.assert_healthy()

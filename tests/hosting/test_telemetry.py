@@ -2,39 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
 import pytest
-from hosting_client import hello, open_socket, refusal, send, wait_for
+from live_client import SMALL, LiveClient
 
 
-def test_session_lines_and_metrics(launch, caplog: pytest.LogCaptureFixture) -> None:
+async def test_session_lines_and_metrics(launch, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="rftoy.events")
     served = launch(max_sessions_per_client=1, metrics_window_s=60)
-
-    async def scenario() -> None:
-        ws = await open_socket(served.ws_url, **{"X-Forwarded-For": "192.0.2.44"})
-        ready = await hello(ws)
-        for seq in range(1, 6):
-            await send(ws, {"type": "edit", "seq": seq, "moves": [{"cloud": "x1", "index": 1, "x": seq / 5, "y": 0}]})
-            while (await wait_for(ws, "snapshot"))["applied_seq"] != seq:
-                pass
-        await send(ws, {"type": "reflow"})
-        await wait_for(ws, "snapshot")
-        second = await open_socket(served.ws_url, **{"X-Forwarded-For": "192.0.2.44"})
-        assert (await refusal(second))[1] == 1013
-        metrics = served.get("/api/metrics").json()
-        assert metrics["sessions"] == metrics["connections"] == metrics["sessions_total"] == 1
-        assert metrics["refused_total"] == 1 and metrics["window_s"] == 60, metrics
-        assert metrics["snapshots_per_s"] > 0 and metrics["steps_per_s"] > 0, metrics
-        latency = metrics["latency_ms"]
-        assert latency["samples"] == 5 and 0 < latency["p50"] <= latency["p95"], metrics
-        await ws.close()
-        return ready["session_id"]
-
-    session_id = asyncio.run(scenario())
+    client = await LiveClient.open(served.ws_url, **{"X-Forwarded-For": "192.0.2.44"})
+    ready = await client.hello(**SMALL)
+    for seq in range(1, 6):
+        await client.send({"type": "edit", "seq": seq, "moves": [{"cloud": "x1", "index": 1, "x": seq / 5, "y": 0}]})
+        await client.snapshot_where(lambda s, seq=seq: s.meta["applied_seq"] == seq)
+    await client.send({"type": "reflow"})
+    await client.wait("snapshot")
+    second = await LiveClient.open(served.ws_url, **{"X-Forwarded-For": "192.0.2.44"})
+    assert (await second.refusal())[1] == 1013
+    metrics = served.metrics()
+    assert metrics["sessions"] == metrics["connections"] == metrics["sessions_total"] == 1
+    assert metrics["refused_total"] == 1 and metrics["window_s"] == 60, metrics
+    assert metrics["snapshots_per_s"] > 0 and metrics["steps_per_s"] > 0, metrics
+    latency = metrics["latency_ms"]
+    assert latency["samples"] == 5 and 0 < latency["p50"] <= latency["p95"], metrics
+    await client.close()
+    session_id = ready["session_id"]
     served.assert_healthy()
     events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "rftoy.events"]
     start, refused, end = (next(e for e in events if e["event"] == kind)

@@ -1,21 +1,13 @@
-"""Fixtures of the server tests: real uvicorn servers with the settings of server_setup.py."""
+"""The live-session tests' servers: short chunks, a 512-point limit and a generous message rate, so every
+scenario takes about a second."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
-from live_server import LiveServer, launcher
-from server_setup import make_settings
 
 
 @pytest.fixture
-def launch(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Start servers with test settings plus overrides; all are stopped at the end of the test."""
-    yield from launcher(lambda **overrides: make_settings(tmp_path, **overrides))
-
-
-@pytest.fixture
-def live(launch: Callable[..., LiveServer]) -> LiveServer:
-    return launch()
+def server_overrides() -> dict[str, Any]:
+    return {"chunk_ms": 20.0, "max_points": 512, "max_messages_per_second": 400}

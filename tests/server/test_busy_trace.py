@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from live_client import LiveClient, Snapshot
+from live_client import SMALL_NET, LiveClient, Snapshot
 from live_server import LiveServer
 from rftoy.engine.flow import TrainConfig, Trainer
 from rftoy.engine.model import NetShape, VelocityMLP, import_weights
@@ -22,7 +22,6 @@ from rftoy.engine.solvers import solve
 from rftoy.live.chunk import ChunkJob, training_over
 from rftoy.live.pace import DragPace, coarse_solver
 from rftoy.protocol import Config
-from server_setup import SMALL_NET
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 1}
 DRAG_PERIOD_S = 0.005  # an edit always waits when the session starts its next chunk
@@ -91,48 +90,40 @@ async def _drag(client: LiveClient) -> None:
 
 
 @pytest.mark.parametrize("trainer", ["batched", "per-session"])
-def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[..., LiveServer],
+async def test_a_slow_drag_gets_coarse_traces_that_name_their_solver(launch: Callable[..., LiveServer],
                                                                 trainer: str) -> None:
     """With a floor no server meets, drag snapshots come traced by Euler × 3 (the config says midpoint × 6),
     truthfully; once the drag stops, midpoint traces are back (after more training, or at once if the round
     converged)."""
     live = launch(trainer=trainer, busy_snapshot_hz=1000.0, chunk_ms=CHUNK_MS)
-
-    async def scenario() -> None:
-        client = await LiveClient.open(live.ws_url)
-        await client.hello(scene=SCENE, config={**SMALL_NET, "solver": "midpoint", "steps": 6})
-        await client.wait("snapshot")
-        dragging = asyncio.create_task(_drag(client))
-        coarse = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "euler")
-        assert coarse.meta["applied_seq"] is not None and coarse.meta["coarse"] is True
-        assert coarse.meta["solver"]["steps"] == 3 and coarse.trajectories.shape == (4, 24, 2)
-        assert _traced_by(coarse, "euler") and not _traced_by(coarse, "midpoint")
-        dragging.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await dragging
-        full = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "midpoint")
-        assert full.meta["seq"] > coarse.meta["seq"] and _traced_by(full, "midpoint") and full.meta["coarse"] is False
-        await client.close()
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(live.ws_url)
+    await client.hello(scene=SCENE, config={**SMALL_NET, "solver": "midpoint", "steps": 6})
+    await client.wait("snapshot")
+    dragging = asyncio.create_task(_drag(client))
+    coarse = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "euler")
+    assert coarse.meta["applied_seq"] is not None and coarse.meta["coarse"] is True
+    assert coarse.meta["solver"]["steps"] == 3 and coarse.trajectories.shape == (4, 24, 2)
+    assert _traced_by(coarse, "euler") and not _traced_by(coarse, "midpoint")
+    dragging.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dragging
+    full = await client.snapshot_where(lambda s: s.meta["solver"]["method"] == "midpoint")
+    assert full.meta["seq"] > coarse.meta["seq"] and _traced_by(full, "midpoint") and full.meta["coarse"] is False
+    await client.close()
 
 
-def test_without_a_floor_a_drag_keeps_the_configured_solver(launch: Callable[..., LiveServer]) -> None:
+async def test_without_a_floor_a_drag_keeps_the_configured_solver(launch: Callable[..., LiveServer]) -> None:
     live = launch(busy_snapshot_hz=0.0, chunk_ms=CHUNK_MS)
-
-    async def scenario() -> None:
-        client = await LiveClient.open(live.ws_url)
-        await client.hello(scene=SCENE, config={**SMALL_NET, "solver": "midpoint", "steps": 6})
-        first = await client.wait("snapshot")
-        dragging = asyncio.create_task(_drag(client))
-        methods = set()
-        for _ in range(8):
-            snapshot = await client.snapshot_where(lambda s: s.meta["applied_seq"] is not None)
-            methods.add(snapshot.meta["solver"]["method"])
-        dragging.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await dragging
-        assert methods == {"midpoint"} and first.meta["solver"]["method"] == "midpoint"
-        await client.close()
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(live.ws_url)
+    await client.hello(scene=SCENE, config={**SMALL_NET, "solver": "midpoint", "steps": 6})
+    first = await client.wait("snapshot")
+    dragging = asyncio.create_task(_drag(client))
+    methods = set()
+    for _ in range(8):
+        snapshot = await client.snapshot_where(lambda s: s.meta["applied_seq"] is not None)
+        methods.add(snapshot.meta["solver"]["method"])
+    dragging.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dragging
+    assert methods == {"midpoint"} and first.meta["solver"]["method"] == "midpoint"
+    await client.close()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from live_client import LiveClient
+from live_client import SMALL_NET, LiveClient
+from live_server import server_settings
 from rftoy.api.app import create_app
 from rftoy.engine import data
-from server_setup import SMALL_NET, make_settings
 
 
 @pytest.fixture
@@ -19,7 +18,7 @@ def client(tmp_path: Path) -> TestClient:
     shaders = tmp_path / "shaders"
     shaders.mkdir()
     (shaders / "mlp.wgsl").write_text("// forward pass\n")
-    settings = make_settings(tmp_path, web_dir=tmp_path / "web", shaders_dir=shaders, max_message_bytes=4096)
+    settings = server_settings(tmp_path, web_dir=tmp_path / "web", shaders_dir=shaders, max_message_bytes=4096)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -66,7 +65,7 @@ def test_oversize_and_unknown(client: TestClient) -> None:
     assert client.get("/api/scenes/unknown").status_code == 404
 
 
-def test_saved_scene_survives_a_restart(launch) -> None:
+async def test_saved_scene_survives_a_restart(launch) -> None:
     first = launch()
     scene = {"kind": "preset", "source": "square", "target": "spiral", "n": 12, "seed": 5}
     scene_id = httpx.post(f"{first.http_url}/api/scenes", json={"scene": scene, "config": SMALL_NET}).json()["id"]
@@ -74,13 +73,9 @@ def test_saved_scene_survives_a_restart(launch) -> None:
     first.stop()
     second = launch()
     assert httpx.get(f"{second.http_url}/api/scenes/{scene_id}").json() == saved
-
-    async def scenario() -> None:
-        client = await LiveClient.open(second.ws_url)
-        ready = await client.hello(scene_id=scene_id)
-        assert ready["scene"] == saved["scene"] and ready["config"] == saved["config"]
-        snapshot = await client.wait("snapshot")
-        assert snapshot.meta["n"] == 12 and snapshot.meta["net"]["width"] == 16
-        await client.close()
-
-    asyncio.run(scenario())
+    client = await LiveClient.open(second.ws_url)
+    ready = await client.hello(scene_id=scene_id)
+    assert ready["scene"] == saved["scene"] and ready["config"] == saved["config"]
+    snapshot = await client.wait("snapshot")
+    assert snapshot.meta["n"] == 12 and snapshot.meta["net"]["width"] == 16
+    await client.close()

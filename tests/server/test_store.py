@@ -23,11 +23,11 @@ from typing import NoReturn
 
 import pytest
 from fastapi.testclient import TestClient
+from live_server import server_settings
 from rftoy.api import store as store_module
 from rftoy.api.app import create_app
 from rftoy.api.store import SceneStore, redact_password
 from rftoy.settings import Settings
-from server_setup import make_settings
 
 BODY = {"scene": {"kind": "points", "x0": [[0.5, -0.25]], "x1": [[1.0, 2.0]]}, "config": {"width": 16, "name": "é"}}
 
@@ -220,7 +220,7 @@ def test_scenes_outlive_the_store_and_expire_on_open(shared_database: str,
 
 
 def test_two_app_replicas_share_saved_scenes(postgres_url: str, tmp_path: Path) -> None:
-    replicas = [TestClient(create_app(make_settings(tmp_path, database=postgres_url))) for _ in range(2)]
+    replicas = [TestClient(create_app(server_settings(tmp_path, database=postgres_url))) for _ in range(2)]
     with replicas[0] as first, replicas[1] as second:
         scene_id = first.post("/api/scenes", json={"scene": {"kind": "preset", "source": "square"}}).json()["id"]
         saved = first.get(f"/api/scenes/{scene_id}").json()
@@ -231,7 +231,7 @@ def test_two_app_replicas_share_saved_scenes(postgres_url: str, tmp_path: Path) 
 def test_saves_resume_after_the_database_restarts(postgres_server: Cluster, postgres_url: str,
                                                   tmp_path: Path) -> None:
     """Every connection is lost when the PostgreSQL server restarts; the store reopens its own and goes on."""
-    with TestClient(create_app(make_settings(tmp_path, database=postgres_url))) as client:
+    with TestClient(create_app(server_settings(tmp_path, database=postgres_url))) as client:
         before = client.post("/api/scenes", json={"scene": {"kind": "preset", "source": "square"}}).json()["id"]
         postgres_server.restart()
         after = client.post("/api/scenes", json={"scene": {"kind": "preset", "source": "heart"}})
@@ -242,7 +242,7 @@ def test_saves_resume_after_the_database_restarts(postgres_server: Cluster, post
 
 def test_a_database_that_is_down_gets_503_and_nothing_breaks(postgres_server: Cluster, postgres_url: str,
                                                               tmp_path: Path) -> None:
-    with TestClient(create_app(make_settings(tmp_path, database=postgres_url))) as client:
+    with TestClient(create_app(server_settings(tmp_path, database=postgres_url))) as client:
         postgres_server.stop()
         try:
             refused = client.post("/api/scenes", json={"scene": {"kind": "preset"}})

@@ -1,4 +1,9 @@
-"""Real uvicorn servers on loopback ports, in background threads, for the server and hosting tests."""
+"""Real uvicorn servers on loopback ports, in background threads, for the server, protocol, api and hosting tests.
+
+`server_settings` is the one settings factory of the tests: a public server's defaults with a private database,
+the CPU, two training threads and a quick convergence; each test directory's `server_overrides` fixture (the root
+conftest's is empty) and each test's own overrides go on top.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
 from rftoy.api.app import Hub, create_app, uvicorn_config
 from rftoy.settings import Settings
+
+QUICK = {"host": "127.0.0.1", "port": 0, "device": "cpu", "train_workers": 2, "converge_window": 20,
+         "converge_tol": 0.02}
+
+
+def server_settings(folder: Path, **overrides: Any) -> Settings:
+    """Settings of a test server whose saved scenes live in `folder`."""
+    return Settings(**{**QUICK, "database": folder / "scenes.sqlite3", **overrides})
 
 
 @dataclass
@@ -38,10 +52,20 @@ class LiveServer:
     def get(self, path: str) -> httpx.Response:
         return httpx.get(self.http_url + path, timeout=10)
 
-    def assert_healthy(self) -> None:
-        """The server answers health and has no session or connection left over."""
+    def metrics(self) -> dict[str, Any]:
+        """GET /api/metrics: sessions, connections, step and snapshot counters, the batched trainer's figures."""
+        return self.get("/api/metrics").json()
+
+    def settled(self) -> bool:
+        """No session and no connection left (as /api/metrics reports them)."""
+        found = self.metrics()
+        return found["sessions"] == 0 and found["connections"] == 0
+
+    def assert_healthy(self, timeout: float = 5.0) -> None:
+        """The server answers health and has no session, connection or per-address count left over."""
         assert self.get("/api/health").json()["status"] == "ok"
-        wait_until(lambda: self.hub.connections == 0 and not self.hub.sessions and not self.hub.clients.counts)
+        wait_until(self.settled, timeout)
+        assert not self.hub.clients.counts, f"per-address session counts leaked: {self.hub.clients.counts}"
 
     def stop(self) -> None:
         self.server.should_exit = True
