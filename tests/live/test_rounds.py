@@ -1,0 +1,91 @@
+"""The stack of rounds: first rounds from the seed, reflows and distillations taught by the shown round."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from live_messages import SETTINGS
+from rftoy.engine.model import flat_weights
+from rftoy.live.rounds import RoundStack, check_room_for_ot
+from rftoy.protocol import Config, ProtocolError
+
+CONFIG = Config(width=8, depth=1)
+X0 = torch.zeros(5, 2)
+
+
+def _stack(config: Config = CONFIG) -> RoundStack:
+    return RoundStack(SETTINGS, torch.device("cpu"), config)
+
+
+def test_first_rounds_start_from_the_seed() -> None:
+    plain, ot = _stack(), _stack(Config(width=8, depth=1, coupling="ot"))
+    assert [r.name for r in plain.rounds] == ["1-RF"] and plain.selected == 0
+    assert [(r.name, r.coupling) for r in ot.rounds] == [("1-RF", "independent"), ("OT", "ot")] and ot.selected == 1
+    assert torch.equal(flat_weights(plain.current.model), flat_weights(ot.rounds[0].model))
+    assert torch.equal(flat_weights(ot.rounds[0].model), flat_weights(ot.rounds[1].model))
+    other_seed = _stack(Config(width=8, depth=1, seed=1))
+    assert not torch.equal(flat_weights(plain.current.model), flat_weights(other_seed.current.model))
+
+
+def test_follow_replaces_the_later_rounds_by_one_the_shown_round_teaches() -> None:
+    stack = _stack()
+    stack.selected = stack.follow("rf", CONFIG, X0)
+    stack.selected = stack.follow("rf", CONFIG, X0)
+    assert [r.name for r in stack.rounds] == ["1-RF", "2-RF", "3-RF"] and stack.most == 3
+    second = stack.rounds[1]
+    assert second.teacher is stack.rounds[0].model and second.teacher_index == 0
+    assert second.targets.shape == (5, 2) and second.stale.all()
+    assert torch.equal(flat_weights(second.model), flat_weights(stack.rounds[0].model)), "it starts as its teacher"
+    stack.selected = 0
+    index = stack.follow("distill", CONFIG, X0)
+    assert index == 1 and [r.name for r in stack.rounds] == ["1-RF", "distill 1-RF"] and stack.most == 3
+    assert stack.rounds[1].kind == "distill" and stack.rounds[1].trainer.distill
+    summary = stack.summaries()[1]
+    assert list(summary) == ["kind", "name", "step", "loss", "converged", "coupling", "teacher", "index"]
+    assert (summary["index"], summary["teacher"], summary["step"], summary["loss"]) == (1, 0, 0, None)
+
+
+def test_a_distilled_round_teaches_nothing_and_the_stack_has_a_limit() -> None:
+    stack = _stack()
+    stack.selected = stack.follow("distill", CONFIG, X0)
+    with pytest.raises(ProtocolError, match="distilled one-step model") as refused:
+        stack.check_can_follow("reflow")
+    assert refused.value.code == "state"
+    stack.selected = 0
+    for _ in range(SETTINGS.max_rounds - 1):
+        stack.check_can_follow("reflow")
+        stack.selected = stack.follow("rf", CONFIG, X0)
+    with pytest.raises(ProtocolError, match=f"at most {SETTINGS.max_rounds} rounds"):
+        stack.check_can_follow("reflow")
+    with pytest.raises(ProtocolError, match="room for the OT round") as no_room:
+        check_room_for_ot(SETTINGS.max_rounds, len(stack.rounds), "set_config")
+    assert no_room.value.code == "invalid" and no_room.value.in_reply_to == "set_config"
+
+
+def test_reset_keep_first_and_root() -> None:
+    stack = _stack()
+    stack.selected = stack.follow("rf", CONFIG, X0)
+    stack.selected = stack.push(stack.fresh(CONFIG, "ot"))
+    assert stack.root("ot") == 2 and stack.root("independent") == 0
+    stack.selected = 1
+    stack.drop_after_selected()
+    assert len(stack.rounds) == 2 and stack.root("ot") is None
+    stack.keep_first(Config(width=8, depth=1, coupling="ot"))
+    assert [r.name for r in stack.rounds] == ["1-RF", "OT"] and stack.selected == 1
+    first = stack.rounds[0]
+    stack.reset(CONFIG)
+    assert len(stack.rounds) == 1 and stack.rounds[0] is not first and stack.selected == 0 and stack.most == 3
+
+
+def test_restart_goes_back_to_the_initial_weights() -> None:
+    stack = _stack()
+    first = stack.current
+    start = flat_weights(first.model).clone()
+    first.trainer.step(torch.randn(8, 2), torch.randn(8, 2))
+    stack.selected = stack.follow("rf", CONFIG, X0)
+    taught = stack.current
+    taught.trainer.step(torch.randn(8, 2), torch.randn(8, 2))
+    stack.restart(first, CONFIG)
+    stack.restart(taught, CONFIG)
+    assert torch.equal(flat_weights(first.model), start) and first.trainer.steps_done == 0
+    assert torch.equal(flat_weights(taught.model), flat_weights(taught.teacher)) and taught.trainer.steps_done == 0
