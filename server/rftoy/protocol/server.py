@@ -12,7 +12,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 from rftoy.protocol.bounds import setting_bounds
 from rftoy.protocol.config import Config
-from rftoy.protocol.wire import ProtocolError
+from rftoy.protocol.wire import PROTOCOL_VERSION, ProtocolError
 from rftoy.settings import Settings
 from rftoy.vocab import Activation, Coupling, Method
 
