@@ -41,6 +41,37 @@ def limits_of(settings: Settings) -> dict[str, Any]:
     return {**limits, "bounds": setting_bounds(settings, Config.model_fields)}
 
 
+class ReadyMessage(TypedDict):
+    """The reply to hello: what the page needs to start (docs/protocol.md, 'ready')."""
+
+    type: Literal["ready"]
+    protocol: int
+    session_id: str
+    limits: dict[str, Any]
+    presets: list[str]
+    defaults: dict[str, Any]
+    scene: dict[str, Any]
+    config: dict[str, Any]
+
+
+def ready_message(*, session_id: str, limits: dict[str, Any], presets: list[str], defaults: dict[str, Any],
+                  scene: dict[str, Any], config: Config) -> ReadyMessage:
+    """`limits`: `limits_of(settings)`; `defaults`: `rftoy.protocol.defaults()`; `scene`: the session's, as points."""
+    return {"type": "ready", "protocol": PROTOCOL_VERSION, "session_id": session_id, "limits": limits,
+            "presets": presets, "defaults": defaults, "scene": scene, "config": config.model_dump()}
+
+
+class PongMessage(TypedDict):
+    type: Literal["pong"]
+    nonce: str | int | None
+    time: float
+
+
+def pong_message(nonce: str | int | None, time: float) -> PongMessage:
+    """The reply to ping: its nonce, and the server's clock (seconds since the epoch)."""
+    return {"type": "pong", "nonce": nonce, "time": time}
+
+
 class ConfigMessage(TypedDict):
     type: Literal["config"]
     config: dict[str, Any]
