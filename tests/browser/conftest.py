@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 from chromium_launch import CHROMIUM, CHROMIUM_ARGS
+from served_process import serve
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-from browser_page import PageWatch, serve  # noqa: E402  (after the skip: it needs playwright)
+from browser_page import PageWatch  # noqa: E402  (after the skip: it needs playwright)
 
 if not CHROMIUM.exists():
     pytest.skip(f"no Chromium at {CHROMIUM} (set RFTOY_CHROMIUM)", allow_module_level=True)
@@ -24,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def playwright() -> Iterator[playwright_api.Playwright]:
     """Module-scoped: Playwright's sync API keeps an event loop running on the main thread while it lives, and
-    the server tests' own asyncio.run() calls must not meet it."""
+    the async tests' event loops (anyio's plugin) must not meet it."""
     runner = playwright_api.sync_playwright().start()
     yield runner
     runner.stop()

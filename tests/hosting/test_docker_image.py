@@ -10,7 +10,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import httpx
 import pytest
 from rftoy.api import healthcheck
 from rftoy.settings import Settings
+from served_process import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,12 +53,6 @@ def one(keyword: str) -> str:
     found = [rest for k, rest in instructions() if k == keyword]
     assert len(found) == 1, f"expected one {keyword}, found {found}"
     return found[0]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_the_image_is_cpu_by_default_non_root_and_its_port_agrees_with_the_app() -> None:
@@ -111,10 +105,10 @@ def test_the_image_command_serves_the_installed_package_and_passes_its_health_ch
                                stderr=subprocess.PIPE, text=True)
     check = one("HEALTHCHECK").split("CMD", 1)[1]
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # importing the app alone took ~30 s on a loaded 2-core machine
         while subprocess.run(json.loads(check), env=env, capture_output=True).returncode != 0:
             assert process.poll() is None, f"the image's command exited: {process.stderr.read()}"
-            assert time.monotonic() < deadline, "the health check did not pass within 30 s"
+            assert time.monotonic() < deadline, "the health check did not pass within 120 s"
             time.sleep(0.2)
         health = httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).json()
         assert health["device"] == "cpu" and health["status"] == "ok"

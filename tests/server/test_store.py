@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from rftoy.api import store as store_module
 from rftoy.api.app import create_app
 from rftoy.api.store import SceneStore, redact_password
 from rftoy.settings import Settings
+from served_process import free_port
 
 BODY = {"scene": {"kind": "points", "x0": [[0.5, -0.25]], "x1": [[1.0, 2.0]]}, "config": {"width": 16, "name": "é"}}
 
@@ -37,12 +37,6 @@ def missing(message: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)
