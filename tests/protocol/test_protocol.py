@@ -6,7 +6,7 @@ import struct
 
 import numpy as np
 import pytest
-from rftoy.live.session import train_work
+from rftoy.live.budget import train_work
 from rftoy.protocol import (
     HEADER,
     Config,

@@ -28,7 +28,7 @@ async def test_out_of_range_settings_are_refused_in_plain_words(live: LiveServer
     await client.send({"type": "pause"})
     paused = await client.snapshot_where(lambda s: s.meta["state"] == "paused")
     cases = [
-        ({"type": "set_scene", "scene": {**SCENE, "n": 1}}, "points must be between 2 and 512"),
+        ({"type": "set_scene", "scene": {**SCENE, "n": 1}}, f"points must be between 2 and {live.settings.max_points}"),
         ({"type": "set_config", "config": {"lr": 0}}, "learning rate must be above 0 and at most 1"),
         ({"type": "set_config", "config": {"steps": 2.5}}, "solver steps must be a whole number between 1 and"),
         ({"type": "set_config", "config": {"warp_s": 9}}, "time warp must be between 0 and 1.5"),
