@@ -15,6 +15,9 @@ export const COLORS = Object.freeze({
   highlight: "#CC79A7",
 });
 
+/** Canvases under this side (CSS px) draw dots smaller, down to SMALLEST_DOTS of their size. */
+const FULL_DOTS_SIDE = 440;
+const SMALLEST_DOTS = 0.7;
 /** The traced paths' colour at t = 0 (sky blue) and t = 1 (the data's orange), their opacity, and the fewest
  * colour bands a path is drawn in. */
 const PATH_FROM = [86, 180, 233];
@@ -181,9 +184,11 @@ export function drawScene(ctx, view, state, flow, field, highlight) {
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   const usable = flow && flow.n === state.x0.length;
-  // view.marks: presenter mode draws lines that much thicker, and dots by its square root (so they stay apart)
+  // view.marks: presenter mode draws lines that much thicker, and dots by its square root (so they stay apart);
+  // on a small canvas (a phone) dots shrink a little with it
   const m = view.marks ?? 1;
-  const r = 6 * view.dpr * Math.sqrt(m);
+  const side = Math.min(view.width, view.height) / view.dpr;
+  const r = 6 * view.dpr * Math.sqrt(m) * Math.min(1, Math.max(SMALLEST_DOTS, side / FULL_DOTS_SIDE));
   const pathsDrawn = usable && layers.trajectories;
 
   if (field && state.view.field === "arrows") drawArrows(ctx, view, field);

@@ -110,7 +110,8 @@ export const STEPS = [
       + "away, and the new paths come out nearly straight.",
     ask: "Press Reflow, and press it again if the paths still bend.",
     action: "reflow",
-    enter: (l) => l.show(l.latestRf() > 0 ? l.latestRf() : 0, { newPairs: true }),
+    // the green dashes are the pairs the next round trains on; the random pairing's grey lines would only blur them
+    enter: (l) => l.show(l.latestRf() > 0 ? l.latestRf() : 0, { newPairs: true, pairs: false }),
     check: (l) => {
       const first = l.app.rounds[0]?.metrics?.straightness ?? null;
       const later = l.app.rounds.filter((r) => r.index > 0 && r.kind === "rf" && r.metrics?.straightness != null);
@@ -129,7 +130,7 @@ export const STEPS = [
       + "path ends. That is what rectifying buys: a sample for one network call instead of dozens.",
     ask: "Compare where one step lands for 1-RF and for the straightened flow.",
     oneStep: true,
-    enter: (l) => l.show(Math.max(0, l.latestRf())),
+    enter: (l) => l.show(Math.max(0, l.latestRf()), { pairs: false }),
     check: (l) => {
       const k = l.latestRf();
       const w2First = l.serverQuality(0)?.w2One ?? null;
@@ -159,7 +160,7 @@ export const STEPS = [
     oneStep: true,
     enter: (l) => {
       const d = l.distilled();
-      l.show(d ?? Math.max(0, l.latestRf()));
+      l.show(d ?? Math.max(0, l.latestRf()), { pairs: false });
     },
     check: (l) => {
       const d = l.distilled();
