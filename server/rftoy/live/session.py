@@ -1,10 +1,10 @@
 """One live scene: its pairs, its config, a model per reflow round, and the task that keeps training them.
 
 The session knows nothing of HTTP or sockets. It takes validated protocol messages (`handle`) and reports
-through two callbacks: `send` for control messages and `offer` for snapshots (the newest one wins). Its parts:
-the edit queue (`rftoy.live.edits`), the stack of rounds (`rftoy.live.rounds`), the work budget
-(`rftoy.live.budget`), the snapshot pace (`rftoy.live.pace`) and the metrics reporter (`rftoy.live.reporter`);
-the session dispatches messages to them and runs the training loop.
+through two callbacks: `send` for control messages and `offer` for snapshots (the newest one wins). It is a
+dispatcher and a loop around its parts: the state and the commands that change it (`rftoy.live.state`: the scene,
+the config, the edit queue of `rftoy.live.edits`, the stack of rounds of `rftoy.live.rounds`, the work budget of
+`rftoy.live.budget`), the snapshot pace (`rftoy.live.pace`) and the metrics reporter (`rftoy.live.reporter`).
 
 Concurrency: training chunks and snapshot solves run off the event loop while `_lock` is held: on the shared
 batched trainer (`rftoy.live.scheduler`, with every other session's chunks) or, without one, alone in a pool thread.
@@ -53,7 +53,6 @@ from rftoy.protocol import (
     SetScene,
 )
 from rftoy.protocol.server import (
-    RunState,
     SessionMessage,
     error_message,
     net_info,
@@ -86,7 +85,7 @@ class Session:
         self.steps = 0
         self.settings = settings
         self.device = device
-        self.live = SessionState(settings, device, scene, config, send)
+        self.state = SessionState(settings, device, scene, config, send)
         self._on_steps = on_steps
         self._pool = pool
         self._batched = batched
@@ -131,45 +130,41 @@ class Session:
 
     @property
     def most_rounds(self) -> int:
-        return self.live.rounds.most
+        return self.state.rounds.most
 
     @property
     def config(self) -> Config:
-        return self.live.config
+        return self.state.config
 
     @property
     def x0(self) -> torch.Tensor:
-        return self.live.x0
+        return self.state.x0
 
     @property
     def x1(self) -> torch.Tensor:
-        return self.live.x1
-
-    @property
-    def state(self) -> RunState:
-        return self.live.run_state
+        return self.state.x1
 
     def scene_message(self) -> dict[str, Any]:
         """The scene as explicit points (the `ready` message's scene)."""
-        return self.live.scene_body()
+        return self.state.scene_body()
 
     # Read-only views for tests that still reach into the session; they go once those assert through the protocol.
 
     @property
     def rounds(self) -> list[Round]:
-        return self.live.rounds.rounds
+        return self.state.rounds.rounds
 
     @property
     def _pending(self) -> EditQueue:
-        return self.live.edits
+        return self.state.edits
 
     # Commands.
 
     async def handle(self, message: Any) -> None:
         """Apply one validated client message (not hello or ping); raises ProtocolError, changing nothing."""
-        live = self.live
+        state = self.state
         if isinstance(message, Edit | AddPair | RemovePair):
-            live.queue_edit(message)
+            state.queue_edit(message)
             self.edits += 1
             self._reporter.last_edit_at = time.perf_counter()
             self._wake.set()
@@ -177,21 +172,21 @@ class Session:
         async with self._lock:
             match message:
                 case SetScene():
-                    live.set_scene(message)
+                    state.set_scene(message)
                 case SetConfig():
-                    live.set_config(message)
+                    state.set_config(message)
                 case SelectRound():
-                    live.select_round(message)
+                    state.select_round(message)
                 case Reflow():
-                    live.new_round("rf", "reflow")
+                    state.new_round("rf", "reflow")
                 case Distill():
-                    live.new_round("distill", "distill")
+                    state.new_round("distill", "distill")
                 case Pause():
-                    live.pause()
+                    state.pause()
                 case Resume():
-                    live.resume()
+                    state.resume()
                 case Reset():
-                    live.reset()
+                    state.reset()
                 case _:
                     raise TypeError(f"not a session command: {type(message).__name__}")
         self._wake.set()
@@ -253,65 +248,65 @@ class Session:
         it until the next change (a new learning rate, an edit, resume), so it does not diverge again at once."""
         self._send(error_message(ProtocolError("diverged", "training diverged (the loss is not finite); lower the "
                                                "learning rate")))
-        self.live.rounds.restart(round_, self.live.config)
-        self.live.hold()
+        self.state.rounds.restart(round_, self.state.config)
+        self.state.hold()
         self._wake.set()
 
     def _trace_in_full_if_last(self, converged_now: bool) -> None:
         """A drag's coarse snapshot that is the last one for now (the round converged, or is paused) is followed
         by a full trace of the same weights, which carries the metrics and the round's end."""
         self._converged_coarse |= converged_now
-        if not self.live.wants_training():
-            self.live.snapshot_due = True
+        if not self.state.wants_training():
+            self.state.snapshot_due = True
             self._wake.set()
 
     def _next_job(self) -> ChunkJob | None:
         """The next chunk to run, or None when there is nothing to do (idle, or too soon for a snapshot)."""
-        live = self.live
-        edited = live.apply_edits()
-        if edited and not live.paused:
-            live.retrain()
+        state = self.state
+        edited = state.apply_edits()
+        if edited and not state.paused:
+            state.retrain()
             self._converged_coarse = False
-        train = live.wants_training()
-        if not (train or edited or live.snapshot_due):
+        train = state.wants_training()
+        if not (train or edited or state.snapshot_due):
             return None
         now, next_allowed = time.perf_counter(), self._pace.next_allowed
         if not train and now < next_allowed:
-            live.snapshot_due = True
+            state.snapshot_due = True
             asyncio.get_running_loop().call_later(next_allowed - now, self._wake.set)
             return None
-        live.snapshot_due = False
+        state.snapshot_due = False
         if train:
-            live.rounds.drop_after_selected()
-        round_, c, s = live.rounds.current, live.config, self.settings
+            state.rounds.drop_after_selected()
+        round_, c, s = state.rounds.current, state.config, self.settings
         if c.mode == "online":
-            live.rounds.sample_online(round_, live.source, live.target)
+            state.rounds.sample_online(round_, state.source, state.target)
         coarse = edited and self._pace.drag.coarse and round_.kind != "distill"
         method, steps = coarse_solver(c.steps) if coarse else (c.solver, c.steps)
         solver = (solver_info(method="euler", steps=1, warp_s=1.0) if round_.kind == "distill" else
                   solver_info(method=method, steps=steps, warp_s=c.warp_s))
         net = net_info(width=c.width, depth=c.depth, activation=c.activation,
                        parameters=round_.model.shape.parameter_count())
-        head = snapshot_head(round_index=live.rounds.selected, applied_seq=live.applied_seq, net=net, solver=solver,
+        head = snapshot_head(round_index=state.rounds.selected, applied_seq=state.applied_seq, net=net, solver=solver,
                              coarse=coarse)
         chunk_ms = s.edit_chunk_ms if edited else s.chunk_ms
-        return ChunkJob(round=round_, x0=live.x0, x1=live.x1, config=c, train=train, fresh=edited,
+        return ChunkJob(round=round_, x0=state.x0, x1=state.x1, config=c, train=train, fresh=edited,
                         deadline=max(now + chunk_ms / 1000, next_allowed - self._pace.solve_s), meta=head,
-                        stop=self._stop, edited=live.edited, teacher_steps=s.teacher_steps,
+                        stop=self._stop, edited=state.edited, teacher_steps=s.teacher_steps,
                         metrics_max_points=s.metrics_max_points, device=self.device, coarse=coarse,
-                        source=live.source, target=live.target)
+                        source=state.source, target=state.target)
 
     def _finish(self, job: ChunkJob, result: ChunkResult) -> None:
         round_ = job.round
         if result.targets is not None:
             round_.targets = result.targets
             round_.stale = torch.zeros(len(result.targets), dtype=torch.bool)
-        if self.live.wants_training():
+        if self.state.wants_training():
             self._wake.set()
         snapshot = result.snapshot
         if snapshot is None:
             return
         seq = self._pace.sent(time.perf_counter(), job.fresh, result.solve_s)
-        snapshot.meta = snapshot_message(snapshot.meta, seq=seq, state=self.state,
-                                         rounds=self.live.rounds.summaries())
+        snapshot.meta = snapshot_message(snapshot.meta, seq=seq, state=self.state.run_state,
+                                         rounds=self.state.rounds.summaries())
         self._offer(snapshot)
