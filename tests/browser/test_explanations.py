@@ -3,6 +3,8 @@ description (title or aria-describedby); keyboard focus shows it as a tip; the a
 
 from __future__ import annotations
 
+import re
+
 from browser_page import PageWatch
 
 UNEXPLAINED = """() => [...document.querySelectorAll(
@@ -62,3 +64,31 @@ def test_technical_badges_are_in_the_status_line(js_page: PageWatch, server: str
     for badge in ["badge-server", "badge-browser", "badge-latency", "badge-fps"]:
         assert page.locator(f"footer#status #{badge}").count() == 1
         assert page.locator(f"header #{badge}").count() == 0
+
+
+def test_every_typed_bad_value_is_refused_in_plain_words(js_page: PageWatch, server: str) -> None:
+    """Each number a person types in the controls, far below its range: a plain message naming the setting as its
+    control does (the server may add its group: "solver steps") and the range, the control back at its value, the
+    scene and settings kept, nothing sent."""
+    page = js_page.page
+    js_page.open(server)
+    page.wait_for_function("window.rftoy.trajectory(0) !== null")
+    page.locator("#advanced > summary").click()
+    points, settings = page.evaluate("window.rftoy.points()"), js_page.summary()["settings"]
+    typed = page.evaluate("""() => [...document.querySelectorAll('#controls input[type=number]')]
+      .filter((el) => el.id in window.rftoy.summary.settings).map((el) => el.id)""")
+    assert {"n", "width", "steps", "lr", "depth", "warp_s"} <= set(typed)
+    for key in typed:
+        name = page.evaluate("(id) => document.getElementById(id).closest('label').firstChild.textContent.trim()", key)
+        count = len(js_page.summary()["errors"])
+        page.fill(f"#{key}", "-1000000")
+        page.press(f"#{key}", "Enter")
+        page.wait_for_function("(n) => window.rftoy.summary.errors.length > n", arg=count, timeout=5_000)
+        message = js_page.summary()["errors"][-1]
+        words = rf"([a-z]+ )?{re.escape(name)} must be (a whole number )?(at least|above|between) -?[\d.]+.*"
+        assert re.fullmatch(words, message), (key, message)
+        assert page.locator("#error").inner_text() == message
+        assert float(page.input_value(f"#{key}")) == settings[key]
+    assert js_page.summary()["settings"] == settings and page.evaluate("window.rftoy.points()") == points
+    assert not any(e.startswith("server:") for e in js_page.summary()["errors"]), "refused before sending"
+    assert js_page.errors == []
