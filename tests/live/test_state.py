@@ -69,7 +69,7 @@ def test_edits_wait_for_apply_and_a_new_scene_drops_them_as_applied() -> None:
     state.queue_edit(message(type="remove_pair", seq=9, index=0))
     state.set_scene(message(type="set_scene", scene={"kind": "preset", "n": 3}))
     assert len(state.x0) == 3 and state.applied_seq == 9 and not state.edited.is_set()
-    assert state.edits.ops == [] and state.edits.n == 3
+    assert state.queue.ops == [] and state.queue.n == 3
     assert sent[-1]["type"] == "scene" and len(sent[-1]["scene"]["x0"]) == 3
 
 

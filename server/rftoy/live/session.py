@@ -156,7 +156,7 @@ class Session:
 
     @property
     def _pending(self) -> EditQueue:
-        return self.state.edits
+        return self.state.queue
 
     # Commands.
 

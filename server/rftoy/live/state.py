@@ -39,9 +39,9 @@ from rftoy.vocab import Coupling
 
 
 class SessionState:
-    """A session's scene, config, rounds and queued edits. `snapshot_due`: a change the client has not seen yet;
-    `edited` is set while edits wait (a running chunk stops early for them); `applied_seq` is the highest edit seq
-    the scene includes."""
+    """A session's scene (`x0`, `x1`, `source`, `target`), `config`, `rounds` (a RoundStack) and edit `queue`.
+    `snapshot_due`: a change the client has not seen yet; `edited` is set while edits wait (a running chunk stops
+    early for them); `applied_seq` is the highest edit seq the scene includes."""
 
     def __init__(self, settings: Settings, device: torch.device, scene: PresetScene | PointsScene, config: Config,
                  send: Callable[[SessionMessage], None]) -> None:
@@ -56,7 +56,7 @@ class SessionState:
         if config.coupling == "ot":
             check_room_for_ot(settings.max_rounds, 1, "hello")
         self.rounds = RoundStack(settings, device, self.config)
-        self.edits = EditQueue(len(self.x0), settings.max_pending_ops)
+        self.queue = EditQueue(len(self.x0), settings.max_pending_ops)
         self.edited = threading.Event()
         self.applied_seq: int | None = None
         self.paused = False
@@ -80,11 +80,11 @@ class SessionState:
 
     def queue_edit(self, message: Edit | AddPair | RemovePair) -> None:
         if isinstance(message, Edit):
-            self.edits.move(message)
+            self.queue.move(message)
         elif isinstance(message, AddPair):
-            self.edits.add(message, self.settings.max_points, lambda n: self._afford_points(n, message.seq))
+            self.queue.add(message, self.settings.max_points, lambda n: self._afford_points(n, message.seq))
         else:
-            self.edits.remove(message)
+            self.queue.remove(message)
         self.edited.set()
 
     def _afford_points(self, n: int, seq: int) -> None:
@@ -95,10 +95,10 @@ class SessionState:
 
     def apply_edits(self) -> bool:
         """Apply the queued edits to the scene (and to the teacher targets of every round); True if any."""
-        if not self.edits.ops:
+        if not self.queue.ops:
             return False
-        self.x0, self.x1 = self.edits.apply(self.x0, self.x1, self.rounds.rounds)
-        self.applied_seq = self.edits.seq
+        self.x0, self.x1 = self.queue.apply(self.x0, self.x1, self.rounds.rounds)
+        self.applied_seq = self.queue.seq
         self.edited.clear()
         return True
 
@@ -108,8 +108,8 @@ class SessionState:
         x0, x1, source, target = materialize(message.scene)
         self.budget.check_trace(len(x0), self.config, "set_scene")
         self.x0, self.x1, self.source, self.target = x0, x1, source, target
-        self.applied_seq = self.edits.seq  # unapplied edits are dropped with the old scene: reported as applied
-        self.edits.drop(len(x0))
+        self.applied_seq = self.queue.seq  # unapplied edits are dropped with the old scene: reported as applied
+        self.queue.drop(len(x0))
         self.edited.clear()
         if self._fall_back_to_pairs():
             self._send(config_message(self.config))
