@@ -26,7 +26,6 @@ from typing import Any
 
 import torch
 
-from rftoy.live.budget import train_work
 from rftoy.live.chunk import ChunkJob, ChunkResult, Snapshot, run_chunk
 from rftoy.live.edits import EditQueue
 from rftoy.live.pace import DragPace, SnapshotPace, coarse_solver
@@ -62,7 +61,7 @@ from rftoy.protocol.server import (
 )
 from rftoy.settings import Settings
 
-__all__ = ["Session", "materialize", "train_work"]
+__all__ = ["Session", "materialize"]  # materialize: for api/app.py until it imports it from rftoy.live.scene
 logger = logging.getLogger(__name__)
 
 
