@@ -89,3 +89,29 @@ def test_restart_goes_back_to_the_initial_weights() -> None:
     stack.restart(taught, CONFIG)
     assert torch.equal(flat_weights(first.model), start) and first.trainer.steps_done == 0
     assert torch.equal(flat_weights(taught.model), flat_weights(taught.teacher)) and taught.trainer.steps_done == 0
+
+
+def test_online_rounds_sample_fresh_pairs_of_their_coupling_and_keep_their_sampler() -> None:
+    stack = _stack(Config(width=8, depth=1, coupling="ot"))
+    first, ot = stack.rounds
+    for round_ in (first, ot):
+        stack.sample_online(round_, "gaussian", "circle")
+    sampler = ot.sampler
+    stack.sample_online(ot, "gaussian", "circle")
+    assert ot.sampler is sampler and ot.sampler_key == ("gaussian", "circle", False), "kept while the presets stay"
+    x0, x1 = first.sampler(64)
+    assert x0.shape == x1.shape == (64, 2) and not torch.equal(first.sampler(64)[0], x0), "fresh draws each step"
+    radius = x1.norm(dim=1)
+    assert float(radius.std()) < 0.2 * float(radius.mean()), "the target preset's samples: a circle"
+    x0, x1 = ot.sampler(64)
+    cost = ((x1 - x0) ** 2).sum(1).mean()
+    shuffled = ((x1[torch.randperm(64, generator=torch.Generator().manual_seed(0))] - x0) ** 2).sum(1).mean()
+    assert cost < shuffled, "the OT round's minibatch is OT-paired"
+    stack.sample_online(ot, "gaussian", "heart")
+    assert ot.sampler is not sampler and ot.sampler_key == ("gaussian", "heart", False), "new presets, new sampler"
+    stack.selected = 0
+    taught = stack.rounds[stack.follow("rf", CONFIG, X0)]
+    stack.sample_online(taught, "gaussian", "circle")
+    assert taught.sampler_key == ("gaussian", "circle", True)
+    x0, z1 = taught.sampler(16)
+    assert x0.shape == z1.shape == (16, 2), "reflow pairs: (x0, the teacher's z1)"
