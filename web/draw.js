@@ -1,6 +1,8 @@
 // Drawing of the scene on the 2D overlay canvas: field, pairing lines, trajectories, samples, endpoints and
 // the points moving along the trajectories at the current t.
 
+import { emptyFlow, setTrajectoryPoint, trajectoryOf, trajectoryPoint } from "./trajectories.js";
+
 /** Okabe–Ito colors (color-blind safe). */
 export const COLORS = Object.freeze({
   noise: "#0072B2",
@@ -28,42 +30,29 @@ const PATH_BANDS = 8;
 export const PATH_GRADIENT = `linear-gradient(90deg, rgb(${PATH_FROM}), rgb(${PATH_TO}))`;
 
 /**
- * Trajectories of the scene's samples as sent by the server.
+ * Trajectories of the scene's samples as sent by the server; read and written through trajectories.js.
  * @typedef {{points: Float32Array, steps: number, n: number, times: Float32Array}} Flow
  *   points: (steps + 1) × n × 2 positions, row-major, on the time grid `times` (steps + 1 values).
  */
 
 /** Position of sample i at time t along the traced trajectory (linear between grid times). */
 export function positionAt(flow, i, t) {
-  const { points, steps, n, times } = flow;
+  const { steps, times } = flow;
   let k = 0;
   while (k < steps - 1 && times[k + 1] < t) k++;
   const span = times[k + 1] - times[k];
   const s = span > 0 ? Math.min(1, Math.max(0, (t - times[k]) / span)) : 0;
-  const a = 2 * (k * n + i);
-  const b = 2 * ((k + 1) * n + i);
-  return [points[a] + s * (points[b] - points[a]), points[a + 1] + s * (points[b + 1] - points[a + 1])];
+  const [ax, ay] = trajectoryPoint(flow, k, i);
+  const [bx, by] = trajectoryPoint(flow, k + 1, i);
+  return [ax + s * (bx - ax), ay + s * (by - ay)];
 }
 
 /** The random pairing's own paths: straight lines x_t = (1 − t)·x0 + t·x1 (what 1-RF is trained on). */
 export function straightFlow(x0, x1) {
-  const n = x0.length;
-  const points = new Float32Array(4 * n);
-  for (let i = 0; i < n; i++) {
-    points.set(x0[i], 2 * i);
-    points.set(x1[i], 2 * (n + i));
-  }
-  return { points, steps: 1, n, times: new Float32Array([0, 1]) };
-}
-
-/** The whole trajectory of sample i as [x, y] pairs. */
-export function trajectoryOf(flow, i) {
-  const out = [];
-  for (let k = 0; k <= flow.steps; k++) {
-    const a = 2 * (k * flow.n + i);
-    out.push([flow.points[a], flow.points[a + 1]]);
-  }
-  return out;
+  const flow = emptyFlow(x0.length, new Float32Array([0, 1]));
+  x0.forEach(([x, y], i) => setTrajectoryPoint(flow, 0, i, x, y));
+  x1.forEach(([x, y], i) => setTrajectoryPoint(flow, 1, i, x, y));
+  return flow;
 }
 
 function dot(ctx, view, p, radius, fill, stroke) {
@@ -257,11 +246,10 @@ function drawPaths(ctx, view, flow, width) {
       ctx.strokeStyle = `rgba(${r}, ${g}, ${b}, ${PATH_ALPHA})`;
       ctx.beginPath();
       for (let i = 0; i < flow.n; i++) {
-        const a = 2 * (k * flow.n + i);
-        const c = a + 2 * flow.n;
-        const at = (w, o) => flow.points[a + o] + w * (flow.points[c + o] - flow.points[a + o]);
-        ctx.moveTo(view.px(at(u, 0)), view.py(at(u, 1)));
-        ctx.lineTo(view.px(at(v, 0)), view.py(at(v, 1)));
+        const [ax, ay] = trajectoryPoint(flow, k, i);
+        const [bx, by] = trajectoryPoint(flow, k + 1, i);
+        ctx.moveTo(view.px(ax + u * (bx - ax)), view.py(ay + u * (by - ay)));
+        ctx.lineTo(view.px(ax + v * (bx - ax)), view.py(ay + v * (by - ay)));
       }
       ctx.stroke();
     }
