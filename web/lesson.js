@@ -4,6 +4,7 @@
 import { syncControls } from "./controls.js";
 import { CALM_LAYERS, LESSON_SCENE, STEPS } from "./lesson_steps.js";
 import { roundQuality } from "./quality.js";
+import { SCENE_KEYS } from "./settings.js";
 
 /** How often the open step re-checks itself. */
 const CHECK_MS = 300;
@@ -151,12 +152,12 @@ export class Lesson {
     const app = this.app;
     const s = app.state.settings;
     if (s.mode !== LESSON_SCENE.mode) app.changeSetting("mode", LESSON_SCENE.mode);
-    const same = ["source", "target", "n", "seed"].every((k) => s[k] === LESSON_SCENE[k]) && !app.state.edited;
+    const same = SCENE_KEYS.every((k) => s[k] === LESSON_SCENE[k]) && !app.state.edited;
     if (!same) {
       if (s.seed !== LESSON_SCENE.seed) app.connection.send({ type: "set_config", config: { seed: LESSON_SCENE.seed } });
       Object.assign(s, LESSON_SCENE);
       app.nextSceneEdited = false;
-      app.sendScene({ kind: "preset", source: s.source, target: s.target, n: s.n, seed: s.seed });
+      app.sendScene(app.scenes.preset());
       syncControls(app.state);
     }
   }
