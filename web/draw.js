@@ -35,6 +35,10 @@ export const PATH_GRADIENT = `linear-gradient(90deg, rgb(${PATH_FROM}), rgb(${PA
  *   points: (steps + 1) × n × 2 positions, row-major, on the time grid `times` (steps + 1 values).
  */
 
+/** Scratch pairs for reading a path's two ends in the drawing loops (no allocation per point). */
+const END_A = [0, 0];
+const END_B = [0, 0];
+
 /** Position of sample i at time t along the traced trajectory (linear between grid times). */
 export function positionAt(flow, i, t) {
   const { steps, times } = flow;
@@ -42,8 +46,8 @@ export function positionAt(flow, i, t) {
   while (k < steps - 1 && times[k + 1] < t) k++;
   const span = times[k + 1] - times[k];
   const s = span > 0 ? Math.min(1, Math.max(0, (t - times[k]) / span)) : 0;
-  const [ax, ay] = trajectoryPoint(flow, k, i);
-  const [bx, by] = trajectoryPoint(flow, k + 1, i);
+  const [ax, ay] = trajectoryPoint(flow, k, i, END_A);
+  const [bx, by] = trajectoryPoint(flow, k + 1, i, END_B);
   return [ax + s * (bx - ax), ay + s * (by - ay)];
 }
 
@@ -246,8 +250,8 @@ function drawPaths(ctx, view, flow, width) {
       ctx.strokeStyle = `rgba(${r}, ${g}, ${b}, ${PATH_ALPHA})`;
       ctx.beginPath();
       for (let i = 0; i < flow.n; i++) {
-        const [ax, ay] = trajectoryPoint(flow, k, i);
-        const [bx, by] = trajectoryPoint(flow, k + 1, i);
+        const [ax, ay] = trajectoryPoint(flow, k, i, END_A);
+        const [bx, by] = trajectoryPoint(flow, k + 1, i, END_B);
         ctx.moveTo(view.px(ax + u * (bx - ax)), view.py(ay + u * (by - ay)));
         ctx.lineTo(view.px(ax + v * (bx - ax)), view.py(ay + v * (by - ay)));
       }

@@ -15,10 +15,16 @@ export function emptyFlow(n, times) {
   return { points: new Float32Array(2 * n * (steps + 1)), steps, n, times };
 }
 
-/** The position [x, y] of sample i at time index k. */
-export function trajectoryPoint(flow, k, i) {
+/**
+ * The position [x, y] of sample i at time index k, written into `out` when given (the drawing loops pass one
+ * scratch pair, so that they allocate nothing per point).
+ */
+export function trajectoryPoint(flow, k, i, out = undefined) {
   const a = offset(flow, k, i);
-  return [flow.points[a], flow.points[a + 1]];
+  const point = out ?? [0, 0];
+  point[0] = flow.points[a];
+  point[1] = flow.points[a + 1];
+  return point;
 }
 
 export function setTrajectoryPoint(flow, k, i, x, y) {
