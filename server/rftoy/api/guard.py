@@ -6,9 +6,10 @@ import time
 from collections import Counter
 from urllib.parse import urlsplit
 
+from rftoy.settings import Settings
+
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-MAX_TRACKED_CLIENTS = 10_000
 
 
 class RateLimit:
@@ -45,11 +46,14 @@ class RateLimit:
 
 class ClientBuckets:
     """One token bucket per client address. Buckets that refilled completely (idle clients) are forgotten at
-    least once per refill time, and whenever many pile up, so many distinct addresses cannot grow the map."""
+    least once per refill time, and whenever `max_clients` pile up, so many distinct addresses cannot grow the
+    map."""
 
-    def __init__(self, rate: float, burst: float) -> None:
+    def __init__(self, rate: float, burst: float,
+                 max_clients: int = Settings.model_fields["max_tracked_clients"].default) -> None:
         self.rate = rate
         self.burst = burst
+        self.max_clients = max_clients
         self.buckets: dict[str, RateLimit] = {}
         self.refill_s = burst / rate
         self.pruned_at = time.monotonic()
@@ -60,7 +64,7 @@ class ClientBuckets:
 
     def take(self, client: str) -> float | None:
         """None when allowed, else the seconds to wait."""
-        if len(self.buckets) >= MAX_TRACKED_CLIENTS or time.monotonic() - self.pruned_at > self.refill_s:
+        if len(self.buckets) >= self.max_clients or time.monotonic() - self.pruned_at > self.refill_s:
             self._prune()
         bucket = self.buckets.setdefault(client, RateLimit(self.rate, self.burst))
         return None if bucket.take() else bucket.wait_s()

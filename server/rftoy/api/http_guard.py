@@ -11,7 +11,7 @@ on connections per address. `guarded_protocol` adds them at the protocol level, 
   per address: every visitor behind them shares their address (the websocket's per-client limits count the
   forwarded one).
 
-A connection that upgrades to a websocket leaves these counts: websockets have limits of their own (rftoy.api.app).
+A connection that upgrades to a websocket leaves these counts: websockets have limits of their own (rftoy.api.socket).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from collections import deque
 from typing import Any
 
 EVENTS = logging.getLogger("rftoy.events")
-LATENCY_SAMPLES = 2000
 
 
 def log_event(event: str, **fields: Any) -> None:
@@ -61,12 +60,12 @@ class RateWindow:
 class Telemetry:
     """Server-wide counters behind GET /api/metrics."""
 
-    def __init__(self, window_s: float) -> None:
+    def __init__(self, window_s: float, latency_samples: int) -> None:
         self.window_s = window_s
         self.started = time.monotonic()
         self.snapshots = RateWindow(window_s)
         self.steps = RateWindow(window_s)
-        self.latencies: deque[tuple[float, float]] = deque(maxlen=LATENCY_SAMPLES)
+        self.latencies: deque[tuple[float, float]] = deque(maxlen=latency_samples)
         self.sessions_total = 0
         self.refused_total = 0
 

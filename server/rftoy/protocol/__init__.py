@@ -6,6 +6,7 @@ checked with the settings passed as validation context, so every check lives in 
 """
 
 from rftoy.protocol.client import (
+    CLIENT_MESSAGES,
     CLIENT_TYPES,
     Ack,
     AddPair,
@@ -42,6 +43,11 @@ from rftoy.protocol.config import (
 from rftoy.protocol.frames import HEADER, MAGIC, Frame, FrameKind, decode_frame, encode_frame
 from rftoy.protocol.server import error_message, limits_of
 from rftoy.protocol.wire import (
+    CLOSE_GOING_AWAY,
+    CLOSE_INTERNAL,
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_LATER,
     MAX_ECHO_CHARS,
     MAX_NONCE_CHARS,
     MAX_REASON_CHARS,
@@ -62,7 +68,8 @@ from rftoy.protocol.wire import (
 )
 
 __all__ = [
-    "CLIENT_TYPES", "HEADER", "MAGIC", "MAX_ECHO_CHARS", "MAX_NONCE_CHARS", "MAX_REASON_CHARS",
+    "CLIENT_MESSAGES", "CLIENT_TYPES", "CLOSE_GOING_AWAY", "CLOSE_INTERNAL", "CLOSE_POLICY", "CLOSE_TOO_BIG",
+    "CLOSE_TRY_LATER", "HEADER", "MAGIC", "MAX_ECHO_CHARS", "MAX_NONCE_CHARS", "MAX_REASON_CHARS",
     "MAX_SCENE_ID_CHARS", "MAX_SEQ", "NET_FIELDS", "PROTOCOL_VERSION", "SEED_LIMIT", "TRAIN_FIELDS", "Ack",
     "AddPair", "ClientMessage", "Config", "ConfigPatch", "Distill", "Edit", "Frame", "FrameKind", "Hello",
     "Integer", "Move", "Number", "Pause", "Ping", "Point", "PointsScene", "PresetScene", "ProtocolError",

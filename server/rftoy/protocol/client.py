@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     Field,
@@ -156,8 +156,10 @@ ClientMessage = Annotated[
     Field(discriminator="type"),
 ]
 _client_adapter: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)
-CLIENT_TYPES = ("hello", "edit", "add_pair", "remove_pair", "set_scene", "set_config", "reflow", "distill",
-                "select_round", "pause", "resume", "reset", "ping", "ack")
+# Each client message model by its `type`, read from the union: the one list of client messages.
+CLIENT_MESSAGES: dict[str, type[Strict]] = {get_args(model.model_fields["type"].annotation)[0]: model
+                                            for model in get_args(get_args(ClientMessage)[0])}
+CLIENT_TYPES = tuple(CLIENT_MESSAGES)
 
 
 def _describe(error: ValidationError, message_type: str, settings: Settings) -> str:

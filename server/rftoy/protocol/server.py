@@ -34,11 +34,8 @@ def error_message(error: ProtocolError) -> ErrorMessage:
 
 
 def limits_of(settings: Settings) -> dict[str, Any]:
-    names = ("max_points", "max_width", "max_depth", "max_solver_steps", "max_message_bytes", "max_rounds",
-             "max_coordinate", "max_messages_per_second", "message_burst", "idle_timeout_s", "snapshot_hz",
-             "busy_snapshot_hz", "teacher_steps", "metrics_max_points", "max_trace_work")
-    limits: dict[str, Any] = {name: getattr(settings, name) for name in names}
-    return {**limits, "bounds": setting_bounds(settings, Config.model_fields)}
+    """`ready.limits`: the settings marked public, and the bounds of every number a person sets."""
+    return {**settings.public_limits(), "bounds": setting_bounds(settings, Config.model_fields)}
 
 
 class ReadyMessage(TypedDict):

@@ -28,6 +28,12 @@ MAX_ECHO_CHARS = 40
 MAX_REASON_CHARS = 400
 MAX_SCENE_ID_CHARS = 64
 MAX_SEQ = 2**53 - 1  # the largest integer a JavaScript number holds exactly
+# Websocket close codes the server uses (docs/protocol.md, "Limits and closing").
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_INTERNAL = 1011
+CLOSE_TRY_LATER = 1013
 _repr = reprlib.Repr()
 _repr.maxstring = _repr.maxother = MAX_ECHO_CHARS
 
