@@ -12,12 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" "torch==${TORCH_VERSION}"
 
+# The package carries the page and the WGSL files (rftoy/static/), so the sources go once installed.
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY server ./server
-RUN pip install ".[postgres]" && rm -rf build server/rftoy.egg-info
 COPY web ./web
 COPY shaders ./shaders
+RUN pip install ".[postgres]" && rm -rf /app/*
 
 RUN useradd --system --uid 10001 --create-home --home-dir /data rftoy
 USER rftoy
@@ -25,9 +26,7 @@ USER rftoy
 ENV PORT=8000 \
     RFTOY_HOST=0.0.0.0 \
     RFTOY_DEVICE=auto \
-    RFTOY_DATABASE=/data/rftoy.sqlite3 \
-    RFTOY_WEB_DIR=/app/web \
-    RFTOY_SHADERS_DIR=/app/shaders
+    RFTOY_DATABASE=/data/rftoy.sqlite3
 VOLUME /data
 EXPOSE 8000
 

@@ -88,14 +88,15 @@ def run_experiment_command(args: argparse.Namespace) -> int:
 def _add_serve(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="start the toy's web server")
     p.add_argument("--host", help="address to listen on (default 127.0.0.1, or RFTOY_HOST)")
-    p.add_argument("--port", type=int, help="port (default 8000, or RFTOY_PORT)")
+    p.add_argument("--port", type=int, help="port (default 8000, or RFTOY_PORT; 0 takes a free one)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where training runs (default auto)")
 
 
 def run_serve_command(args: argparse.Namespace) -> int:
     from rftoy.api.app import run_server
 
-    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "device": args.device}.items() if v}
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "device": args.device}.items()
+                 if v is not None}
     run_server(**overrides)
     return 0
 
