@@ -6,12 +6,16 @@ target set and independent draws of the target. The same flow scored from scramb
 experiment's evaluation draw) is reported beside it. "Seconds of training" is the CPU time of the training
 thread (time.thread_time, torch on one thread), so a busy machine slows the bench without moving its figures;
 evaluation is not counted. Each run trains one flow for a target and a seed and scores it at the checkpoints
-CURVE_S, and on a grid (every GRID_GROWTH × the time so far) until it has held each line of LINES at two grid
-checkpoints in a row; the time to a line is the first of the two. Medians are taken over the seeds.
+CURVE_S, and on a grid from GRID_START_S (every GRID_GROWTH × the time so far) until it has held each line of
+LINES; the time to a line is the first checkpoint from which the flow stays at or under it through HOLD × that
+time. So a time to a line is resolved to one grid step: the flow first got there after the checkpoint before it.
+Medians are taken over the seeds.
 """
 
 from __future__ import annotations
 
+import argparse
+import itertools
 import json
 import math
 import os
@@ -21,7 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -29,21 +33,21 @@ import torch
 from torch import nn
 
 from rftoy.engine import data, metrics
-from rftoy.engine.experiment import ExperimentConfig, fresh_net
-from rftoy.engine.flow import Trainer, online_sampler
+from rftoy.engine.experiment import ExperimentConfig, fresh_net, seeded
+from rftoy.engine.flow import Trainer, online_sampler, ot_assignment
 from rftoy.engine.solvers import solve
-from rftoy.settings import REPO_ROOT
 
 CURVE_S = (0.5, 1.0, 3.0, 10.0, 30.0)
-SOBOL_S = (1.0, 10.0)  # each exact W2 at n = 2000 costs a second or more, so Sobol is scored at two of them
+SOBOL_S = (1.0, 10.0)  # an exact W2 at n = 2000 costs an assignment, so Sobol is scored at two of them
 LINES = (1.5, 1.25)
-GRID_START_S = 0.1
-GRID_GROWTH = 1.25
+GRID_START_S = 0.05
+GRID_GROWTH = 1.1
+HOLD = 1.25
 EVAL_N = 2000
 EVAL_EULER_STEPS = 100
 FLOOR_REPEATS = 4
 SCREEN_DIRECTIONS = 32
-RESULTS_FILE = REPO_ROOT / "bench" / "RESULTS.md"
+CHECKOUT_RESULTS = Path(__file__).resolve().parents[2] / "bench" / "RESULTS.md"  # there only in a source checkout
 SECTION = "## Training (bench/train.py)"
 SEEDS = (0, 1, 2, 3, 4)
 TARGETS = ("circle", "spiral", "moons")
@@ -69,7 +73,7 @@ class TutorialNet(nn.Module):
 def reference_loop(target: str, gen: torch.Generator) -> Loop:
     """The tutorial's loop as a model getter and a one-step function: fresh random pairs every step, batch
     2048, Adam at lr 3e-3, no schedule, no average."""
-    model = TutorialNet()
+    model = seeded(TutorialNet, gen)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
 
     def step() -> None:
@@ -111,7 +115,7 @@ def recipe_config(spec: str = "default") -> ExperimentConfig:
 def recipe_loop(target: str, gen: torch.Generator, spec: str = "default", batch: int | None = None) -> Loop:
     """rftoy's 1-RF recipe (ExperimentConfig's defaults, or `spec`'s changes to them) as a getter and a step."""
     cfg = recipe_config(spec)
-    trainer = Trainer(fresh_net(cfg), cfg.train)
+    trainer = Trainer(fresh_net(cfg, gen), cfg.train)
     sampler = online_sampler("gaussian", target, cfg.coupling, gen)
 
     def step() -> None:
@@ -128,7 +132,7 @@ def sliced_w2_bound(samples: torch.Tensor, target: torch.Tensor) -> float:
     """The largest W2 between the two sets' projections on SCREEN_DIRECTIONS lines through the origin.
 
     Projecting is 1-Lipschitz, so this never exceeds the W2 of the sets themselves; it costs two sorts where
-    the exact W2 costs an assignment (a second or more at n = 2000).
+    the exact W2 costs an assignment.
     """
     angle = torch.arange(SCREEN_DIRECTIONS) * math.pi / SCREEN_DIRECTIONS
     directions = torch.stack([angle.cos(), angle.sin()], dim=1)
@@ -148,7 +152,7 @@ class Yardstick:
 
 def yardstick(target: str, seed: int, n: int = EVAL_N) -> Yardstick:
     """The evaluation sets of a seed; both loops are scored on the same ones. The floor is the mean over
-    FLOOR_REPEATS draws (one W2 between two draws varies by about ±25 % at n = 2000)."""
+    FLOOR_REPEATS draws (one W2 between two draws varies widely at n = 2000: docs/cli.md)."""
     gen = data.generator(10_000 + seed)
     noise, reference = data.sample("gaussian", n, gen), data.sample(target, n, gen)
     return Yardstick(noise, data.evaluation_sample("gaussian", n, seed), reference,
@@ -175,7 +179,8 @@ def checkpoints(horizon: float) -> list[float]:
 @dataclass
 class Curve:
     """One run: W2/floor at each curve checkpoint (random noise and Sobol), seconds to each line (None: not
-    held within the horizon) and steps taken by each curve checkpoint."""
+    held within the horizon), steps taken by each curve checkpoint, and the machine's 1-minute load average
+    when the run ended."""
 
     loop: str
     target: str
@@ -184,18 +189,36 @@ class Curve:
     sobol: dict[str, float]
     reached: dict[str, float | None]
     steps: dict[str, int]
+    load: float | None = field(default=None)
+
+
+def _w2_matched(samples: torch.Tensor, matched: torch.Tensor) -> float:
+    """The transport cost √(mean ‖x − y‖²) of pairing samples[i] with matched[i]: W2 when the pairing is optimal."""
+    return float((samples - matched).double().square().sum(dim=1).mean().sqrt())
+
+
+def time_to_line(scored: list[tuple[float, float]], line: float) -> float | None:
+    """The first checkpoint from which the (checkpoint, W2/floor) pairs stay at or under `line` through HOLD ×
+    that checkpoint; None if none has yet."""
+    for i, (start, _) in enumerate(scored):
+        held = list(itertools.takewhile(lambda pair: pair[1] <= line, scored[i:]))
+        if held and held[-1][0] >= HOLD * start * (1 - 1e-9):
+            return start
+    return None
 
 
 def quality_curve(loop: str, target: str, seed: int, horizon: float, stick: Yardstick,
                   with_sobol: bool = True) -> Curve:
     """Train `loop` on gaussian → target for `horizon` CPU seconds, scoring it as the module docstring says.
 
-    A grid checkpoint whose lower bound (sliced_w2_bound) is over every line not yet held skips the exact W2.
+    A grid checkpoint skips the exact W2 when two bounds already place it on one side of every line not yet
+    held: the lower bound (sliced_w2_bound) and the upper one of the last exact assignment, kept for the new
+    samples. It records the upper bound then, which is on the right side of each of those lines.
     """
-    torch.manual_seed(seed)
     current, step = make_loop(loop, target, data.generator(seed + 1))
     curve = Curve(loop, target, seed, {}, {}, {str(line): None for line in LINES}, {})
-    candidate: dict[float, float | None] = dict.fromkeys(LINES)
+    scored: list[tuple[float, float]] = []
+    match = None
     spent, steps = 0.0, 0
     for checkpoint in checkpoints(horizon):
         on_curve = checkpoint in CURVE_S
@@ -209,20 +232,19 @@ def quality_curve(loop: str, target: str, seed: int, horizon: float, stick: Yard
         spent += time.thread_time() - started
         model = current()
         ends = samples(model, stick.noise)
-        ratio = sliced_w2_bound(ends, stick.target) / stick.floor
-        if on_curve or ratio <= max(open_lines, default=0.0):
-            ratio = metrics.wasserstein2(ends, stick.target) / stick.floor
+        lower = sliced_w2_bound(ends, stick.target) / stick.floor
+        ratio = math.inf if match is None else _w2_matched(ends, stick.target[match]) / stick.floor
+        if on_curve or any(lower <= line < ratio for line in open_lines):
+            match = ot_assignment(ends, stick.target)
+            ratio = _w2_matched(ends, stick.target[match]) / stick.floor
         if on_curve:
             curve.ratio[str(checkpoint)], curve.steps[str(checkpoint)] = ratio, steps
             if with_sobol and checkpoint in SOBOL_S:
                 curve.sobol[str(checkpoint)] = score(model, stick, sobol=True)
+        scored.append((checkpoint, ratio))
         for line in open_lines:
-            if ratio > line:
-                candidate[line] = None
-            elif candidate[line] is None:
-                candidate[line] = checkpoint
-            else:
-                curve.reached[str(line)] = candidate[line]
+            curve.reached[str(line)] = time_to_line(scored, line)
+    curve.load = _loadavg()
     return curve
 
 
@@ -301,11 +323,12 @@ def results_of(curves: list[Curve], horizon: float, speed: dict[str, float]) -> 
             "median": median_curves, "curves": [c.__dict__ for c in curves]}
 
 
-def _loadavg() -> str:
+def _loadavg() -> float | None:
+    """The 1-minute load average (None where the system does not say)."""
     try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        return os.getloadavg()[0]
     except OSError:
-        return "n/a"
+        return None
 
 
 def _figure(value: float | None, unit: str = "") -> str:
@@ -348,30 +371,70 @@ def write_section(path: Path, heading: str, body: str) -> None:
     path.write_text(text)
 
 
+def results_path(chosen: Path | None) -> Path:
+    """Where the bench writes: the path chosen, else bench/RESULTS.md of the source checkout this module runs
+    from, else RESULTS.md in the current directory (an installed rftoy has no bench/ of its own)."""
+    if chosen is not None:
+        return chosen
+    return CHECKOUT_RESULTS if CHECKOUT_RESULTS.exists() else Path.cwd() / "RESULTS.md"
+
+
+def _how_loaded(results: dict) -> str:
+    loads = [c["load"] for c in results["curves"] if c.get("load") is not None]
+    before = results.get("loadavg_before")
+    parts = ([f"{before:.1f} at the start"] if before is not None else []) + (
+        [f"{min(loads):.1f} to {max(loads):.1f} as runs ended"] if loads else [])
+    return f"1-minute load average {', '.join(parts)}" if parts else "load average not recorded"
+
+
 def main(quick: bool = False, seeds: tuple[int, ...] | None = None, loops: tuple[str, ...] = LOOPS,
          targets: tuple[str, ...] = TARGETS, horizon: float | None = None, jobs: int = 1,
-         write: bool = True, from_log: Path | None = None) -> int:
-    """Run the bench (or read the curves of one from its log), print JSON and the table; update
-    bench/RESULTS.md unless `write` is False."""
+         write: bool = True, from_log: Path | None = None, results_file: Path | None = None) -> int:
+    """Run the bench (or read the curves of one from its log), print JSON and the table; write the table's
+    section into `results_path(results_file)` unless `write` is False."""
     horizon = horizon or (QUICK_HORIZON_S if quick else max(CURVE_S))
+    target_file = results_path(results_file)
     load_before, started = _loadavg(), time.perf_counter()
     if from_log:
         curves, speed = read_curves(from_log), {}
     else:
         curves, speed = run(loops, targets, seeds or (SEEDS[:1] if quick else SEEDS), horizon, jobs, not quick)
     results = results_of(curves, horizon, speed)
-    results.update(wall_s=round(time.perf_counter() - started, 1), loadavg_before=load_before,
-                   loadavg_after=_loadavg())
+    results.update(wall_s=round(time.perf_counter() - started, 1), loadavg_before=None if from_log else load_before)
     print(json.dumps(results, indent=2))
     rendered = table(results)
     print(rendered)
     if write:
-        how = "read from the log of a run cut short (`--from-log`)" if from_log else (
-            f"{results['wall_s']:.0f} s wall, load average {load_before} before, {results['loadavg_after']} after")
+        how = f"read from a run's log (`--from-log`); {_how_loaded(results)}" if from_log else (
+            f"{results['wall_s']:.0f} s wall; {_how_loaded(results)}")
         options = f" --horizon {horizon:g}" if horizon != max(CURVE_S) else ""
         note = (f"`python bench/train.py --jobs {jobs}{options}` on {results['machine']}; medians over the seeds; "
-                f"seconds are CPU seconds of the training thread (torch on one thread), evaluation not counted; {how}.")
+                f"seconds are CPU seconds of the training thread (torch on one thread), evaluation not counted; "
+                f"a time to a line is the first grid checkpoint from which the flow held it (grid step "
+                f"{GRID_GROWTH - 1:.0%}, so the flow got there within {GRID_GROWTH - 1:.0%} before); {how}.")
         speeds = ", ".join(f"{loop} {ms:.2f} ms" for loop, ms in speed.items())
         tail = f"\n\nCPU ms per training step at batch 2048, one thread: {speeds}." if speed else ""
-        write_section(RESULTS_FILE, SECTION, f"{note}\n\n{rendered}{tail}")
+        write_section(target_file, SECTION, f"{note}\n\n{rendered}{tail}")
+        print(f"wrote the section {SECTION!r} of {target_file}", file=sys.stderr)
     return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The bench's options (bench/train.py and `rftoy bench`)."""
+    parser.add_argument("--quick", action="store_true", help="one seed, a 3 s horizon, no Sobol scores")
+    parser.add_argument("--seeds", type=lambda text: tuple(int(seed) for seed in text.split(",")),
+                        help="comma-separated seeds (default 0-4; --quick: 0)")
+    parser.add_argument("--loops", type=lambda text: tuple(text.split(",")), default=LOOPS,
+                        help="'reference', 'default', or 'default+name=value+...' (a changed recipe)")
+    parser.add_argument("--targets", type=lambda text: tuple(text.split(",")), default=TARGETS)
+    parser.add_argument("--horizon", type=float, help="CPU seconds of training per run (default 30; --quick: 3)")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes, one torch thread each")
+    parser.add_argument("--from-log", type=Path, help="tabulate the curves a run printed to stderr (one cut short)")
+    parser.add_argument("--results", type=Path, help="the Markdown file whose Training section the bench writes "
+                        "(default: bench/RESULTS.md in a source checkout, else ./RESULTS.md)")
+    parser.add_argument("--no-write", dest="write", action="store_false", help="write no results file")
+
+
+def main_from_args(args: argparse.Namespace) -> int:
+    return main(args.quick, args.seeds, args.loops, args.targets, args.horizon, args.jobs, args.write,
+                args.from_log, args.results)

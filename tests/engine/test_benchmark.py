@@ -7,20 +7,25 @@ from pathlib import Path
 import pytest
 import torch
 from rftoy.benchmark import (
+    CHECKOUT_RESULTS,
     CURVE_S,
     GRID_GROWTH,
     GRID_START_S,
+    SECTION,
     Curve,
     Yardstick,
     checkpoints,
+    main,
     median,
     quality_curve,
     read_curves,
     recipe_config,
     results_of,
+    results_path,
     score,
     sliced_w2_bound,
     table,
+    time_to_line,
     write_section,
     yardstick,
 )
@@ -75,6 +80,16 @@ def test_checkpoints_hold_the_curve_and_a_geometric_grid() -> None:
     assert all(b / a == pytest.approx(GRID_GROWTH, rel=1e-4) for a, b in itertools.pairwise(grid))
 
 
+def test_a_line_is_reached_where_the_flow_starts_to_hold_it() -> None:
+    grid = [GRID_START_S * GRID_GROWTH**k for k in range(12)]
+    dips_then_holds = [2.0, 1.4, 1.6, 1.4, 1.3, 1.45, 1.2, 1.1, 1.0, 1.0, 1.0, 1.0]
+    scored = list(zip(grid, dips_then_holds, strict=True))
+    assert time_to_line(scored, 1.5) == grid[3]  # the dip at grid[1] did not last
+    assert time_to_line(scored, 1.25) == grid[6]
+    assert time_to_line(scored[:8], 1.25) is None  # under the line, but not yet for long enough
+    assert time_to_line(scored, 0.5) is None
+
+
 def test_a_curve_scores_its_checkpoints_and_times_the_lines() -> None:
     """The default net starts at v = 0, a perfect flow onto gaussian targets: both lines hold from the start."""
     stick: Yardstick = yardstick("gaussian", 0, n=300)
@@ -94,6 +109,22 @@ def test_a_recipe_is_the_defaults_with_named_changes() -> None:
         recipe_config("default+speed=11")
     with pytest.raises(ValueError, match="starts from 'default'"):
         recipe_config("mine+ema=0.9")
+
+
+def test_the_bench_writes_where_it_is_told_and_in_a_checkout_by_default(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    assert results_path(None) == CHECKOUT_RESULTS and CHECKOUT_RESULTS.exists()  # the tests run in a checkout
+    monkeypatch.chdir(tmp_path)
+    curve = Curve("default", "circle", 0, {"0.5": 1.2}, {}, {"1.5": 0.3, "1.25": None}, {"0.5": 9}, load=1.5)
+    log = tmp_path / "bench.err"
+    log.write_text(json.dumps(curve.__dict__) + "\n")
+    chosen = tmp_path / "out" / "mine.md"
+    chosen.parent.mkdir()
+    assert main(from_log=log, horizon=0.5, results_file=chosen) == 0
+    text = chosen.read_text()
+    assert text.startswith("# Benchmark results") and SECTION in text and "| circle | default | 1 | 1.20 |" in text
+    assert "load average" in text and "1.5" in text
+    assert not (tmp_path / "RESULTS.md").exists()
 
 
 def test_median_counts_a_run_that_never_got_there_as_the_slowest() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from rftoy.engine import data
 from rftoy.engine.experiment import ExperimentConfig, fresh_net, run_experiment
 
 
@@ -20,14 +21,25 @@ def moons_run() -> dict:
 
 def test_the_first_net_starts_with_a_zero_field_unless_asked_not_to() -> None:
     x, t = torch.randn(16, 2), torch.rand(16)
-    torch.manual_seed(0)
-    zeroed = fresh_net(ExperimentConfig())
-    torch.manual_seed(0)
-    random = fresh_net(ExperimentConfig(zero_output=False))
+    zeroed = fresh_net(ExperimentConfig(), data.generator(0))
+    random = fresh_net(ExperimentConfig(zero_output=False), data.generator(0))
     assert torch.equal(zeroed(x, t), torch.zeros(16, 2))
     assert random(x, t).abs().max() > 1e-3
     for a, b in zip(zeroed.layers[:-1], random.layers[:-1], strict=True):
         assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)  # only the output layer differs
+
+
+def test_the_experiment_draws_from_its_own_generators_only() -> None:
+    """Its result is set by its seed alone, and torch's global generator is neither seeded nor drawn from."""
+    cfg = ExperimentConfig(target="circle", n=64, rounds=1, seed=3, zero_output=False)
+    cfg = replace(cfg, train=replace(cfg.train, steps=20, batch=64))
+    torch.manual_seed(123)
+    before = torch.random.get_rng_state()
+    first = run_experiment(cfg).arrays["z1_r1"]
+    assert torch.equal(torch.random.get_rng_state(), before)
+    torch.manual_seed(7)
+    assert torch.equal(run_experiment(cfg).arrays["z1_r1"], first)
+    assert not torch.equal(run_experiment(replace(cfg, seed=4)).arrays["z1_r1"], first)
 
 
 @pytest.mark.slow

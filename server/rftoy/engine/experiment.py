@@ -8,9 +8,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import torch
+from torch import nn
 
 from rftoy.engine import data, metrics
 from rftoy.engine.flow import (
@@ -18,16 +19,18 @@ from rftoy.engine.flow import (
     PairSampler,
     TrainConfig,
     Trainer,
+    copy_net,
     distill_config,
     fixed_pair_sampler,
     online_sampler,
     random_pairing,
 )
-from rftoy.engine.model import NetShape, VelocityMLP, clone_model
+from rftoy.engine.model import NetShape, VelocityMLP
 from rftoy.engine.solvers import solve
 
 Mode = Literal["online", "pairs"]
 STEP_COUNTS = (1, 2, 4, 8, 100)
+Net = TypeVar("Net", bound=nn.Module)
 
 
 @dataclass(frozen=True)
@@ -81,11 +84,27 @@ def _evaluate(model: VelocityMLP, x0: torch.Tensor, target: torch.Tensor, eval_s
     return entry, trajectory.end, {k: e["samples"] for k, e in errors.items()}
 
 
-def fresh_net(cfg: ExperimentConfig) -> VelocityMLP:
-    """1-RF's starting net: random weights, with the output layer zeroed when `cfg.zero_output` (the field starts
-    at v = 0, so the first steps learn the mean motion instead of first undoing a random field; on
-    gaussian → circle the flow reaches the quality line in about 70 steps instead of 100–370)."""
-    model = VelocityMLP(cfg.net)
+def seeded(build: Callable[[], Net], gen: torch.Generator) -> Net:
+    """The module `build` makes, its linear layers drawn from `gen` as torch draws them (U(±1/√fan_in)).
+
+    Torch's global generator is left as it was: whatever `build` draws from it is drawn from a fork and undone.
+    """
+    with torch.random.fork_rng(devices=[]):
+        module = build()
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, nn.Linear):
+                bound = layer.in_features**-0.5
+                layer.weight.uniform_(-bound, bound, generator=gen)
+                if layer.bias is not None:
+                    layer.bias.uniform_(-bound, bound, generator=gen)
+    return module
+
+
+def fresh_net(cfg: ExperimentConfig, gen: torch.Generator) -> VelocityMLP:
+    """1-RF's starting net: random weights from `gen`, with the output layer zeroed when `cfg.zero_output` (the
+    field starts at v = 0, so the first steps learn the mean motion instead of first undoing a random field)."""
+    model = seeded(lambda: VelocityMLP(cfg.net), gen)
     if cfg.zero_output:
         with torch.no_grad():
             model.layers[-1].weight.zero_()
@@ -99,7 +118,7 @@ def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
     device = torch.device(device)
     eval_gen = data.generator(cfg.seed)
     train_gen = data.generator(cfg.seed + 1)
-    torch.manual_seed(cfg.seed)
+    init_gen = data.generator(cfg.seed + 2)
 
     if cfg.low_discrepancy_x0:
         x0 = data.evaluation_sample(cfg.source, cfg.n, cfg.seed).to(device)
@@ -116,7 +135,7 @@ def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
     teacher: VelocityMLP | None = None
 
     for k in range(1, cfg.rounds + 1):
-        model = clone_model(teacher) if teacher is not None else fresh_net(cfg).to(device)
+        model = copy_net(teacher) if teacher is not None else fresh_net(cfg, init_gen).to(device)
         train_cfg = cfg.train if teacher is None else replace(cfg.train, steps=cfg.reflow_steps, seed=cfg.seed + k)
         trainer = Trainer(model, train_cfg)
         sampler = _sampler_for_round(cfg, teacher, x0, pair_target, train_gen, device)
@@ -148,7 +167,7 @@ def _distill_round(cfg: ExperimentConfig, teacher: VelocityMLP, x0: torch.Tensor
                    target: torch.Tensor, gen: torch.Generator, device: torch.device,
                    arrays: dict[str, torch.Tensor]) -> dict[str, Any]:
     """Train v(x0, 0) ≈ z1 − x0 from the last round's teacher so that one Euler step lands on z1."""
-    student = clone_model(teacher)
+    student = copy_net(teacher)
     trainer = Trainer(student, distill_config(replace(cfg.train, steps=cfg.reflow_steps)), distill=True)
     sampler = _sampler_for_round(cfg, teacher, x0, z1, gen, device)
     started = time.perf_counter()
