@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
-from live_client import SMALL_NET, LiveClient
+from live_client import SMALL_NET, LiveClient, fields_of
 from live_server import LiveServer
 
 SCENE = {"kind": "preset", "source": "gaussian", "target": "moons", "n": 24, "seed": 3}
@@ -71,9 +71,15 @@ async def test_the_pairing_control_makes_an_ot_round_to_compare_and_reflow_from(
     # an edit re-pairs the moved point by exact assignment again
     await client.send({"type": "edit", "seq": 1, "moves": [{"cloud": "x1", "index": 0, "x": 2.5, "y": 2.5}]})
     edited = await client.snapshot_where(lambda s: s.meta["applied_seq"] == 1 and s.meta["round"] == 1)
-    repaired = await client.metrics_after(edited)  # a pairing that missed the moved point would be None
+    # the round's metrics after the edit and its round_done come in either order
+    repaired, done = None, False
+    while repaired is None or not done:
+        message = fields_of(await client.next(30.0))
+        if message["type"] == "metrics" and message["round"] == 1 and message["step"] >= edited.meta["step"]:
+            repaired = message
+        done = done or (message["type"] == "round_done" and message["round"] == 1)
+    # a pairing that missed the moved point would be None
     assert sorted(repaired["pairing"]) == list(range(64)) and repaired["crossing"]["pairs"] < 0.2 * random_crossing
-    await client.wait("round_done", 30.0, round=1)
     await client.send({"type": "reflow"})
     reflowed = await client.snapshot_where(lambda s: s.meta["round"] == 2)
     assert [r["name"] for r in reflowed.meta["rounds"]] == ["1-RF", "OT", "OT 2-RF"]
