@@ -21,7 +21,7 @@ const ACTIVATION_FNS = {
 
 /**
  * @typedef {{width: number, depth: number, activation: string}} NetShape
- * Hidden width, number of hidden layers and activation name, as in server/rftoy/model.py.
+ * Hidden width, number of hidden layers and activation name, as in server/rftoy/engine/model.py.
  */
 
 /** Number of floats in the flat weight array of `shape` (docs/engine.md, "Weight layout"). */
@@ -179,7 +179,7 @@ export class CpuBackend {
   }
 }
 
-/** Hawley's cubic warp of a uniform time grid (s = 1 is the identity), as in server/rftoy/solvers.py. */
+/** Hawley's cubic warp of a uniform time grid (s = 1 is the identity), as in server/rftoy/engine/solvers.py. */
 export function timeGrid(steps, warpS = 1) {
   const times = new Float32Array(steps + 1);
   for (let k = 0; k <= steps; k++) {

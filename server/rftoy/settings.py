@@ -55,8 +55,8 @@ class Settings(BaseSettings):
         ":memory:), or postgresql://user:password@host:port/dbname for a database several replicas share (the "
         "postgres extra); left out of the settings' repr, which would show the password")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    torch_threads: int = Field(1, ge=0, description="intra-op threads; 1 suits many small concurrent sessions (2 "
-                               "threads on a busy 2-core machine made steps 10x slower); 0 leaves torch's default")
+    torch_threads: int = Field(1, ge=0, description="intra-op threads; 1 suits many small concurrent sessions (more "
+                               "threads contend on a busy machine; docs/engine.md); 0 leaves torch's default")
     trainer: Literal["batched", "per-session"] = Field(
         "batched", description="'batched': one trainer steps every session's net at once (docs/scaling.md); "
                                "'per-session': each session trains alone in a pool thread")
@@ -118,7 +118,7 @@ class Settings(BaseSettings):
                                     "(rftoy.live.pace); 0 never")
     chunk_ms: float = Field(40.0, gt=0, description="training time between edit checks")
     edit_chunk_ms: float = Field(4.0, ge=0, description="least training after an edit before the snapshot showing "
-                                 "it (4 ms measured best with 8 dragging sessions on 2 cores)")
+                                 "it (docs/engine.md, 'Measurements behind the code')")
     converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
     converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
 
@@ -127,7 +127,7 @@ class Settings(BaseSettings):
                                     "up to this many pairs")
     metrics_interval_s: float = Field(0.5, gt=0, description="seconds between metrics messages while training")
     quality_points: int = Field(256, ge=2, description="points of the sample-quality strip per map (W2 by exact "
-                                "assignment, O(n³): about 60 ms at 256 points on a busy CPU, per map)")
+                                "assignment, O(n³) per map)")
     quality_interval_s: float = Field(2.0, gt=0, description="seconds between sample-quality measurements while a "
                                       "round trains (each round's last one is taken when it converges)")
     metrics_window_s: float = Field(10.0, gt=0, description="window of /api/metrics rates and latency")

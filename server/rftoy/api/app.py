@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # What exists by now (torch, FastAPI, pydantic: some 300,000 objects) stays for the server's life: left out
-        # of the cyclic collector's full passes, which took up to 0.2 s each with the GIL held while sessions started.
+        # of the cyclic collector's full passes, which held the GIL long enough to stall starting sessions.
         gc.freeze()
         yield
         await hub.close()

@@ -48,7 +48,7 @@ class Hub:
         self.parser = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rftoy-parse")
         self.metrics_pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="rftoy-metrics",
                                                initializer=start_metrics_thread)
-        torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # its first use loads ~2 s of torch machinery
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # its first use loads seconds of torch machinery
         workers = settings.batched_workers or max(1, (os.cpu_count() or 1) - 1)
         self.batched = (BatchedTrainer(workers, settings.max_tick_rows)
                         if settings.trainer == "batched" else None)

@@ -123,7 +123,7 @@ def prepare(job: ChunkJob) -> Prepared:
 def ot_order(x0: torch.Tensor, x1: torch.Tensor, block: int = OT_BLOCK) -> torch.Tensor:
     """Indices p with (x0[i], x1[p[i]]) the OT round's pairing: exact assignment on squared distances for up to
     `block` points; above, exact within consecutive blocks of `block` pairs (minibatch OT: an exact assignment costs
-    O(n³), over 2 s at 1024 points on a busy CPU)."""
+    O(n³))."""
     parts = [start + ot_assignment(x0[start:start + block], x1[start:start + block]).cpu()
              for start in range(0, len(x0), block)]
     return torch.cat(parts)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 QUANTUM_S = 0.05
 CREDIT_S = 1.0
 FORGET_S = 60.0
-LIGHT_WORK = 64 * 1024 * 1024  # a tick's work per client beyond which its chunks go one per tick (about 8 ms)
-TRACE_LIGHT_WORK = 4 * LIGHT_WORK  # a trace beyond it is heavy (the page's default scene and net: about a fifth)
+LIGHT_WORK = 64 * 1024 * 1024  # a tick's work per client beyond which its chunks go one per tick
+TRACE_LIGHT_WORK = 4 * LIGHT_WORK  # a trace beyond it is heavy (the page's default scene and net stay light)
 
 
 def work_of(rows: int, width: int, depth: int) -> float:

@@ -1,7 +1,7 @@
 """Trace fidelity under load: a drag whose snapshots come too slowly is traced at a fraction of the cost.
 
-A snapshot's trace is most of what a busy server spends on a session (on two CPU cores, 256 points through a
-64-wide net with midpoint × 12 take about 4 ms, a training step about 1.5). When the server cannot keep a dragged
+A snapshot's trace is most of what a busy server spends on a session (several training steps' worth; docs/engine.md,
+"Measurements behind the code"). When the server cannot keep a dragged
 session at `floor_hz` snapshots per second, its drag snapshots are traced by Euler with half the config's steps
 (rounded up) on the same warp: a quarter of the net evaluations of midpoint × 12, an eighth of rk4's. While the
 user drags, the net itself is moving a step per snapshot, so its error dwarfs the solver's; the full trace is

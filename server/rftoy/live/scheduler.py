@@ -111,7 +111,7 @@ class WorkerStats:
 class Worker:
     """Two threads and the chunks they own: the trainer admits chunks and steps those still training; the tracer
     traces those whose training is over. Traces run compiled, without the GIL (engine.stacked_trace), so the tracer
-    works on another core while the trainer steps: a trace is about two thirds of what a dragged session costs."""
+    works on another core while the trainer steps: a trace is most of what a dragged session costs."""
 
     max_rows: int
     arrivals: list[Slot] = field(default_factory=list)
