@@ -5,6 +5,7 @@ This is the contract behind `rftoy experiment` and the engine's tests: one JSON 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -85,7 +86,8 @@ def _evaluate(model: VelocityMLP, x0: torch.Tensor, target: torch.Tensor, eval_s
 
 
 def seeded(build: Callable[[], Net], gen: torch.Generator) -> Net:
-    """The module `build` makes, its linear layers drawn from `gen` as torch draws them (U(±1/√fan_in)).
+    """The module `build` makes, its linear layers drawn from `gen` as nn.Linear draws them from the global
+    generator (so a generator seeded s gives the weights that torch.manual_seed(s) would).
 
     Torch's global generator is left as it was: whatever `build` draws from it is drawn from a fork and undone.
     """
@@ -94,10 +96,10 @@ def seeded(build: Callable[[], Net], gen: torch.Generator) -> Net:
     with torch.no_grad():
         for layer in module.modules():
             if isinstance(layer, nn.Linear):
-                bound = layer.in_features**-0.5
-                layer.weight.uniform_(-bound, bound, generator=gen)
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=gen)
                 if layer.bias is not None:
-                    layer.bias.uniform_(-bound, bound, generator=gen)
+                    bound = 1 / math.sqrt(layer.in_features)
+                    nn.init.uniform_(layer.bias, -bound, bound, generator=gen)
     return module
 
 
@@ -118,7 +120,7 @@ def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
     device = torch.device(device)
     eval_gen = data.generator(cfg.seed)
     train_gen = data.generator(cfg.seed + 1)
-    init_gen = data.generator(cfg.seed + 2)
+    init_gen = data.generator(cfg.seed)
 
     if cfg.low_discrepancy_x0:
         x0 = data.evaluation_sample(cfg.source, cfg.n, cfg.seed).to(device)
