@@ -5,14 +5,12 @@ This is the contract behind `rftoy experiment` and the engine's tests: one JSON 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import torch
-from torch import nn
 
 from rftoy.engine import data, metrics
 from rftoy.engine.flow import (
@@ -20,18 +18,16 @@ from rftoy.engine.flow import (
     PairSampler,
     TrainConfig,
     Trainer,
-    copy_net,
     distill_config,
     fixed_pair_sampler,
     online_sampler,
     random_pairing,
 )
-from rftoy.engine.model import NetShape, VelocityMLP
+from rftoy.engine.model import NetShape, VelocityMLP, clone_model, seeded
 from rftoy.engine.solvers import solve
 
 Mode = Literal["online", "pairs"]
 STEP_COUNTS = (1, 2, 4, 8, 100)
-Net = TypeVar("Net", bound=nn.Module)
 
 
 @dataclass(frozen=True)
@@ -85,24 +81,6 @@ def _evaluate(model: VelocityMLP, x0: torch.Tensor, target: torch.Tensor, eval_s
     return entry, trajectory.end, {k: e["samples"] for k, e in errors.items()}
 
 
-def seeded(build: Callable[[], Net], gen: torch.Generator) -> Net:
-    """The module `build` makes, its linear layers drawn from `gen` as nn.Linear draws them from the global
-    generator (so a generator seeded s gives the weights that torch.manual_seed(s) would).
-
-    Torch's global generator is left as it was: whatever `build` draws from it is drawn from a fork and undone.
-    """
-    with torch.random.fork_rng(devices=[]):
-        module = build()
-    with torch.no_grad():
-        for layer in module.modules():
-            if isinstance(layer, nn.Linear):
-                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=gen)
-                if layer.bias is not None:
-                    bound = 1 / math.sqrt(layer.in_features)
-                    nn.init.uniform_(layer.bias, -bound, bound, generator=gen)
-    return module
-
-
 def fresh_net(cfg: ExperimentConfig, gen: torch.Generator) -> VelocityMLP:
     """1-RF's starting net: random weights from `gen`, with the output layer zeroed when `cfg.zero_output` (the
     field starts at v = 0, so the first steps learn the mean motion instead of first undoing a random field)."""
@@ -137,7 +115,7 @@ def run_experiment(cfg: ExperimentConfig, device: torch.device | str = "cpu",
     teacher: VelocityMLP | None = None
 
     for k in range(1, cfg.rounds + 1):
-        model = copy_net(teacher) if teacher is not None else fresh_net(cfg, init_gen).to(device)
+        model = clone_model(teacher) if teacher is not None else fresh_net(cfg, init_gen).to(device)
         train_cfg = cfg.train if teacher is None else replace(cfg.train, steps=cfg.reflow_steps, seed=cfg.seed + k)
         trainer = Trainer(model, train_cfg)
         sampler = _sampler_for_round(cfg, teacher, x0, pair_target, train_gen, device)
@@ -169,7 +147,7 @@ def _distill_round(cfg: ExperimentConfig, teacher: VelocityMLP, x0: torch.Tensor
                    target: torch.Tensor, gen: torch.Generator, device: torch.device,
                    arrays: dict[str, torch.Tensor]) -> dict[str, Any]:
     """Train v(x0, 0) ≈ z1 − x0 from the last round's teacher so that one Euler step lands on z1."""
-    student = copy_net(teacher)
+    student = clone_model(teacher)
     trainer = Trainer(student, distill_config(replace(cfg.train, steps=cfg.reflow_steps)), distill=True)
     sampler = _sampler_for_round(cfg, teacher, x0, z1, gen, device)
     started = time.perf_counter()

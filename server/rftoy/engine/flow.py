@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from copy import deepcopy
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -18,7 +17,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from rftoy.engine import data
-from rftoy.engine.model import VelocityMLP
+from rftoy.engine.model import VelocityMLP, clone_model
 from rftoy.engine.solvers import Method, solve, warp_time
 from rftoy.engine.transfer import to_device
 from rftoy.vocab import TimeSampling
@@ -164,15 +163,6 @@ def online_sampler(source: str, target: str, coupling: Coupling, gen: torch.Gene
     return draw
 
 
-def copy_net(model: VelocityMLP) -> VelocityMLP:
-    """The net's weights in a new net, without gradients; unlike model.clone_model it draws nothing from torch's
-    global generator (which threads share)."""
-    copy = deepcopy(model)
-    for parameter in copy.parameters():
-        parameter.grad = None
-    return copy
-
-
 class Trainer:
     """Adam on one velocity net, with warm-up, an optional cosine decay, and a convergence test.
 
@@ -195,7 +185,7 @@ class Trainer:
         self._window_count = 0
         self.converged = False
         self.diverged = False
-        self.ema_model = copy_net(model) if config.ema > 0 else None
+        self.ema_model = clone_model(model) if config.ema > 0 else None
 
     def averaged_model(self) -> VelocityMLP:
         """The weight average when the recipe keeps one, else the live net."""

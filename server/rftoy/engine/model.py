@@ -8,9 +8,12 @@ time features; every hidden layer is followed by the activation; the output laye
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +23,7 @@ from rftoy.vocab import Activation
 
 INPUT_DIM = 3
 OUTPUT_DIM = 2
+Net = TypeVar("Net", bound=nn.Module)
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "gelu": partial(F.gelu, approximate="tanh"),
@@ -126,7 +130,27 @@ def import_weights(model: VelocityMLP, flat: torch.Tensor) -> None:
 
 
 def clone_model(model: VelocityMLP) -> VelocityMLP:
-    """A new net with the same shape, device and weights (used to start a student from its teacher)."""
-    copy = VelocityMLP(model.shape).to(next(model.parameters()).device)
-    copy.load_state_dict(model.state_dict())
+    """The net's weights in a new net (a student from its teacher, an average), without gradients; it draws nothing
+    from torch's global generator, which threads share."""
+    copy = deepcopy(model)
+    for parameter in copy.parameters():
+        parameter.grad = None
     return copy
+
+
+def seeded(build: Callable[[], Net], gen: torch.Generator) -> Net:
+    """The module `build` makes, its linear layers drawn from `gen` as nn.Linear draws them from the global
+    generator (so a generator seeded s gives the weights that torch.manual_seed(s) would).
+
+    Torch's global generator is left as it was: whatever `build` draws from it is drawn from a fork and undone.
+    """
+    with torch.random.fork_rng(devices=[]):
+        module = build()
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=gen)
+                if layer.bias is not None:
+                    bound = 1 / math.sqrt(layer.in_features)
+                    nn.init.uniform_(layer.bias, -bound, bound, generator=gen)
+    return module

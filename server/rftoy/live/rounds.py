@@ -14,7 +14,7 @@ import torch
 
 from rftoy.engine import data
 from rftoy.engine.flow import PairSampler, TrainConfig, Trainer, distill_config, online_sampler
-from rftoy.engine.model import NetShape, VelocityMLP, clone_model
+from rftoy.engine.model import NetShape, VelocityMLP, clone_model, seeded
 from rftoy.protocol import Config, ProtocolError
 from rftoy.protocol.server import RoundKind, RoundSummary, round_summary
 from rftoy.settings import Settings
@@ -99,9 +99,8 @@ class RoundStack:
 
     def fresh(self, config: Config, coupling: Coupling = "independent") -> Round:
         """A first round from the seed's initial weights: 1-RF on the scene's pairs, or OT on their OT re-pairing."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
-            model = VelocityMLP(NetShape(config.width, config.depth, config.activation))
+        shape = NetShape(config.width, config.depth, config.activation)
+        model = seeded(lambda: VelocityMLP(shape), data.generator(config.seed))
         model = model.to(self.device)
         return Round(kind="rf", name="OT" if coupling == "ot" else "1-RF", model=model,
                      trainer=Trainer(model, train_config(config, self.settings)), gen=data.generator(config.seed),
