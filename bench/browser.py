@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
-from rftoy.benchmark import write_section as write_results_section
+from rftoy.results import write_section as write_results_section
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "RESULTS.md"

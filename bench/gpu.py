@@ -34,11 +34,11 @@ from typing import Any
 
 import torch
 from latency import RESULTS, run_clients, scenario
-from rftoy.benchmark import write_section
 from rftoy.engine import data
 from rftoy.engine.batched import batched_step, stacked_parameters, stacked_solve
 from rftoy.engine.flow import TrainConfig, Trainer, fixed_pair_sampler
 from rftoy.engine.model import ACTIVATIONS, NetShape, VelocityMLP
+from rftoy.results import write_section
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
 from loopback import Replica, free_port

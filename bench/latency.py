@@ -29,8 +29,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
-from rftoy.benchmark import write_section
 from rftoy.protocol import FrameKind, decode_frame
+from rftoy.results import write_section
 from websockets.asyncio.client import ClientConnection, connect
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"

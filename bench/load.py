@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from rftoy.benchmark import write_section
+from rftoy.results import write_section
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 from latency import RESULTS, cpu_seconds, run_clients, scenario
-from rftoy.benchmark import write_section
+from rftoy.results import write_section
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))
 from loopback import Nginx, Replica, free_port

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 from latency import RESULTS, add_drag_arguments, local_server, run_clients, scenario
-from rftoy.benchmark import write_section
+from rftoy.results import write_section
 from rftoy.settings import Settings
 
 SECTION = "## Many sessions (bench/sessions.py)"

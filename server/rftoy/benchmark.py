@@ -32,10 +32,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rftoy.engine import data, metrics
+from rftoy.engine import data
 from rftoy.engine.experiment import ExperimentConfig, fresh_net, seeded
 from rftoy.engine.flow import Trainer, online_sampler, ot_assignment
-from rftoy.engine.solvers import solve
+from rftoy.results import loadavg, results_path, write_section
+from rftoy.yardstick import Yardstick, samples, score, sliced_w2_bound, w2_matched, yardstick
 
 CURVE_S = (0.5, 1.0, 3.0, 10.0, 30.0)
 SOBOL_S = (1.0, 10.0)  # an exact W2 at n = 2000 costs an assignment, so Sobol is scored at two of them
@@ -43,11 +44,6 @@ LINES = (1.5, 1.25)
 GRID_START_S = 0.05
 GRID_GROWTH = 1.1
 HOLD = 1.25
-EVAL_N = 2000
-EVAL_EULER_STEPS = 100
-FLOOR_REPEATS = 4
-SCREEN_DIRECTIONS = 32
-CHECKOUT_RESULTS = Path(__file__).resolve().parents[2] / "bench" / "RESULTS.md"  # there only in a source checkout
 SECTION = "## Training (bench/train.py)"
 SEEDS = (0, 1, 2, 3, 4)
 TARGETS = ("circle", "spiral", "moons")
@@ -128,47 +124,6 @@ def make_loop(loop: str, target: str, gen: torch.Generator) -> Loop:
     return reference_loop(target, gen) if loop == "reference" else recipe_loop(target, gen, loop)
 
 
-def sliced_w2_bound(samples: torch.Tensor, target: torch.Tensor) -> float:
-    """The largest W2 between the two sets' projections on SCREEN_DIRECTIONS lines through the origin.
-
-    Projecting is 1-Lipschitz, so this never exceeds the W2 of the sets themselves; it costs two sorts where
-    the exact W2 costs an assignment.
-    """
-    angle = torch.arange(SCREEN_DIRECTIONS) * math.pi / SCREEN_DIRECTIONS
-    directions = torch.stack([angle.cos(), angle.sin()], dim=1)
-    a, b = ((points @ directions.T).sort(dim=0).values for points in (samples, target))
-    return float((a - b).double().square().mean(dim=0).max().sqrt())
-
-
-@dataclass
-class Yardstick:
-    """One seed's evaluation: random and Sobol noise points, a target draw, and its W2 floor."""
-
-    noise: torch.Tensor
-    sobol: torch.Tensor
-    target: torch.Tensor
-    floor: float
-
-
-def yardstick(target: str, seed: int, n: int = EVAL_N) -> Yardstick:
-    """The evaluation sets of a seed; both loops are scored on the same ones. The floor is the mean over
-    FLOOR_REPEATS draws (one W2 between two draws varies widely at n = 2000: docs/cli.md)."""
-    gen = data.generator(10_000 + seed)
-    noise, reference = data.sample("gaussian", n, gen), data.sample(target, n, gen)
-    return Yardstick(noise, data.evaluation_sample("gaussian", n, seed), reference,
-                     metrics.w2_floor(reference, target, gen, FLOOR_REPEATS))
-
-
-@torch.no_grad()
-def samples(model: nn.Module, noise: torch.Tensor) -> torch.Tensor:
-    return solve(model, noise, EVAL_EULER_STEPS, "euler").end
-
-
-def score(model: nn.Module, stick: Yardstick, sobol: bool = False) -> float:
-    """W2 / floor of the flow's samples from the yardstick's random (or Sobol) noise."""
-    return metrics.wasserstein2(samples(model, stick.sobol if sobol else stick.noise), stick.target) / stick.floor
-
-
 def checkpoints(horizon: float) -> list[float]:
     """The curve's checkpoints up to `horizon`, merged with the grid GRID_START_S · GRID_GROWTH^k."""
     count = math.floor(math.log(horizon / GRID_START_S, GRID_GROWTH) + 1e-9) + 1
@@ -190,11 +145,6 @@ class Curve:
     reached: dict[str, float | None]
     steps: dict[str, int]
     load: float | None = field(default=None)
-
-
-def _w2_matched(samples: torch.Tensor, matched: torch.Tensor) -> float:
-    """The transport cost √(mean ‖x − y‖²) of pairing samples[i] with matched[i]: W2 when the pairing is optimal."""
-    return float((samples - matched).double().square().sum(dim=1).mean().sqrt())
 
 
 def time_to_line(scored: list[tuple[float, float]], line: float) -> float | None:
@@ -233,10 +183,10 @@ def quality_curve(loop: str, target: str, seed: int, horizon: float, stick: Yard
         model = current()
         ends = samples(model, stick.noise)
         lower = sliced_w2_bound(ends, stick.target) / stick.floor
-        ratio = math.inf if match is None else _w2_matched(ends, stick.target[match]) / stick.floor
+        ratio = math.inf if match is None else w2_matched(ends, stick.target[match]) / stick.floor
         if on_curve or any(lower <= line < ratio for line in open_lines):
             match = ot_assignment(ends, stick.target)
-            ratio = _w2_matched(ends, stick.target[match]) / stick.floor
+            ratio = w2_matched(ends, stick.target[match]) / stick.floor
         if on_curve:
             curve.ratio[str(checkpoint)], curve.steps[str(checkpoint)] = ratio, steps
             if with_sobol and checkpoint in SOBOL_S:
@@ -244,7 +194,7 @@ def quality_curve(loop: str, target: str, seed: int, horizon: float, stick: Yard
         scored.append((checkpoint, ratio))
         for line in open_lines:
             curve.reached[str(line)] = time_to_line(scored, line)
-    curve.load = _loadavg()
+    curve.load = loadavg()
     return curve
 
 
@@ -323,14 +273,6 @@ def results_of(curves: list[Curve], horizon: float, speed: dict[str, float]) -> 
             "median": median_curves, "curves": [c.__dict__ for c in curves]}
 
 
-def _loadavg() -> float | None:
-    """The 1-minute load average (None where the system does not say)."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return None
-
-
 def _figure(value: float | None, unit: str = "") -> str:
     return "—" if value is None else f"{value:.2f}{unit}"
 
@@ -359,26 +301,6 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, heading: str, body: str) -> None:
-    """Replace (or append) one `## ` section of a Markdown results file, leaving the others as they are."""
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    start = text.find(heading)
-    if start == -1:
-        text = text.rstrip("\n") + f"\n\n{heading}\n\n{body}\n"
-    else:
-        end = text.find("\n## ", start + len(heading))
-        text = text[:start] + f"{heading}\n\n{body}\n" + (text[end:] if end != -1 else "")
-    path.write_text(text)
-
-
-def results_path(chosen: Path | None) -> Path:
-    """Where the bench writes: the path chosen, else bench/RESULTS.md of the source checkout this module runs
-    from, else RESULTS.md in the current directory (an installed rftoy has no bench/ of its own)."""
-    if chosen is not None:
-        return chosen
-    return CHECKOUT_RESULTS if CHECKOUT_RESULTS.exists() else Path.cwd() / "RESULTS.md"
-
-
 def _how_loaded(results: dict) -> str:
     loads = [c["load"] for c in results["curves"] if c.get("load") is not None]
     before = results.get("loadavg_before")
@@ -394,7 +316,7 @@ def main(quick: bool = False, seeds: tuple[int, ...] | None = None, loops: tuple
     section into `results_path(results_file)` unless `write` is False."""
     horizon = horizon or (QUICK_HORIZON_S if quick else max(CURVE_S))
     target_file = results_path(results_file)
-    load_before, started = _loadavg(), time.perf_counter()
+    load_before, started = loadavg(), time.perf_counter()
     if from_log:
         curves, speed = read_curves(from_log), {}
     else:

@@ -102,14 +102,15 @@ def run_serve_command(args: argparse.Namespace) -> int:
 
 
 def _add_bench(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("bench", help="training speed and time-to-quality (see bench/train.py)")
-    p.add_argument("--quick", action="store_true", help="shorter budgets, for a smoke run")
+    from rftoy.benchmark import add_arguments
+
+    add_arguments(sub.add_parser("bench", help="training speed and time-to-quality (docs/cli.md)"))
 
 
 def run_bench_command(args: argparse.Namespace) -> int:
-    from rftoy.benchmark import main as bench_main
+    from rftoy.benchmark import main_from_args
 
-    return bench_main(quick=args.quick)
+    return main_from_args(args)
 
 
 def main(argv: list[str] | None = None) -> int:
