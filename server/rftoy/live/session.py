@@ -27,11 +27,9 @@ from typing import Any
 import torch
 
 from rftoy.live.chunk import ChunkJob, ChunkResult, Snapshot, run_chunk
-from rftoy.live.edits import EditQueue
 from rftoy.live.pace import DragPace, SnapshotPace, coarse_solver
 from rftoy.live.reporter import MetricsReporter
 from rftoy.live.rounds import Round
-from rftoy.live.scene import materialize
 from rftoy.live.scheduler import BatchedTrainer
 from rftoy.live.state import SessionState
 from rftoy.protocol import (
@@ -61,7 +59,6 @@ from rftoy.protocol.server import (
 )
 from rftoy.settings import Settings
 
-__all__ = ["Session", "materialize"]  # materialize: for api/app.py until it imports it from rftoy.live.scene
 logger = logging.getLogger(__name__)
 
 
@@ -139,23 +136,15 @@ class Session:
     def x0(self) -> torch.Tensor:
         return self.state.x0
 
-    @property
-    def x1(self) -> torch.Tensor:
-        return self.state.x1
-
     def scene_message(self) -> dict[str, Any]:
         """The scene as explicit points (the `ready` message's scene)."""
         return self.state.scene_body()
 
-    # Read-only views for tests that still reach into the session; they go once those assert through the protocol.
+    # A read-only view for the tests of internal pieces no message shows (the online and OT samplers).
 
     @property
     def rounds(self) -> list[Round]:
         return self.state.rounds.rounds
-
-    @property
-    def _pending(self) -> EditQueue:
-        return self.state.queue
 
     # Commands.
 
