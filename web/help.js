@@ -6,6 +6,8 @@
 const BY_ID = {
   source: "the noise every path starts from (t = 0)",
   target: "the data the flow should learn to produce (t = 1)",
+  placement: "side by side: the noise drawn on the left and the data on the right, so the paths read left to right "
+    + "(as in the paper's figures); on top of each other: both around the middle",
   n: "how many noise / data pairs the scene has; fewer points train faster",
   seed: "the random seed of the scene's points and of the network's first weights",
   "new-seed": "draw a fresh scene with the next seed",

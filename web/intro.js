@@ -19,8 +19,8 @@ export class Intro {
         <button type="button" id="intro-tour" class="primary" title="a guided lesson in eight short steps">Take the tour</button>
         <button type="button" id="intro-close" title="hide this introduction (it stays hidden next time)">Explore on my own</button>
       </div>
-      <p>Blue dots are noise samples <b>x0</b>; orange dots are data samples <b>x1</b>. Each grey line pairs one
-        noise dot with one data dot. <b>Rectified flow</b> trains a small network to carry noise to data: at every
+      <p>Blue dots (left) are noise samples <b>x0</b>; orange dots (right) are data samples <b>x1</b>. Each grey
+        line pairs one noise dot with one data dot. <b>Rectified flow</b> trains a small network to carry noise to data: at every
         place and time it learns the average direction of the pairing lines passing there. The curves, sky blue
         turning orange, are the paths of that learned flow, the black dots ride along them as time t runs from 0 to 1, and each path
         ends at a new sample <b>z1</b>. Random pairs cross, so the learned paths bend. <b>Reflow</b> pairs each x0

@@ -9,8 +9,11 @@ import { meanGap } from "./quality.js";
  * from fresh samples of the two presets, not the 48 drawn pairs by heart, so one step of 1-RF visibly misses
  * (every noise point jumps toward the data's middle) and the server's W2 figures come from fresh samples too. In
  * pairs mode 1-RF's one step reproduces each noise point's own data point, and every W2 sits near its floor.
+ * Overlaid, as the lesson's checks were measured (docs/web.md, "Tour").
  */
-export const LESSON_SCENE = Object.freeze({ source: "gaussian", target: "moons", n: 48, seed: 0, mode: "online" });
+export const LESSON_SCENE = Object.freeze({
+  source: "gaussian", target: "moons", placement: "overlaid", n: 48, seed: 0, mode: "online",
+});
 /** The calm layers every step starts from. */
 export const CALM_LAYERS = { samples: true, pairs: true, trajectories: true, moving: true, endpoints: false, newPairs: false, particles: false };
 /** One Euler step misses when its W2 is this many times the chosen solver's. */

@@ -3,7 +3,7 @@
 // its metrics pool and sends the points (docs/protocol.md, `metrics.quality`); this module only draws.
 
 import { ROUND_COLORS } from "./plots.js";
-import { WORLD_HALF } from "./view.js";
+import { fitFrame } from "./view.js";
 
 /** CSS pixels of one map's side at most (styles.css sizes it; the backing store is made for this). */
 const MAP_CSS = 68;
@@ -13,14 +13,16 @@ function fmt(v) {
   return typeof v === "number" && Number.isFinite(v) ? v.toFixed(3) : "–";
 }
 
-/** One map: the target points faint, the generated samples in the round's color. */
+/** One map, framed on the target (a side-by-side scene's data sits right of the origin): the target points faint,
+ * the generated samples in the round's color. */
 function drawMap(canvas, samples, target, color) {
   const dpr = window.devicePixelRatio || 1;
   canvas.width = canvas.height = Math.round(MAP_CSS * dpr);
   const ctx = canvas.getContext("2d");
-  const scale = canvas.width / (2 * WORLD_HALF);
-  const px = (x) => canvas.width / 2 + x * scale;
-  const py = (y) => canvas.height / 2 - y * scale;
+  const { halfX, halfY, center: [ox, oy] } = fitFrame(target);
+  const scale = canvas.width / (2 * Math.max(halfX, halfY) * 1.25);
+  const px = (x) => canvas.width / 2 + (x - ox) * scale;
+  const py = (y) => canvas.height / 2 - (y - oy) * scale;
   const size = Math.max(1, 1.6 * dpr);
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, canvas.width, canvas.height);

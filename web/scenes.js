@@ -9,10 +9,10 @@ import { fitFrame } from "./view.js";
 /** The target's name in the controls once the user has painted it (not a server preset). */
 export const DRAWN_TARGET = "drawn";
 
-/** A scene of explicit points; a drawn target has no preset name. */
-export function pointsScene(x0, x1, source, target) {
+/** A scene of explicit points; a drawn target has no preset name. `placement` is where the presets were drawn. */
+export function pointsScene(x0, x1, source, target, placement) {
   const preset = (name) => (name === DRAWN_TARGET ? null : name);
-  return { kind: "points", x0, x1, source: preset(source), target: preset(target) };
+  return { kind: "points", x0, x1, source: preset(source), target: preset(target), placement };
 }
 
 export class SceneSync {
@@ -21,7 +21,7 @@ export class SceneSync {
     this.app = app;
     /** one entry per set_scene not yet answered (a scene or an error): whether it was a brush stroke */
     this.requests = [];
-    /** source, target and n of the scene the server last confirmed (restored when it refuses a new one) */
+    /** source, target, placement and n of the scene the server last confirmed (restored when it refuses one) */
     this.confirmed = null;
     /** while reconnecting: the last scene asked for and not answered before the drop (a reconnect opens it) */
     this.asked = null;
@@ -37,7 +37,7 @@ export class SceneSync {
   /** The page's scene as a message: its points once edited, else its preset. */
   message() {
     const { settings: s, edited, x0, x1 } = this.app.state;
-    return edited ? pointsScene(x0, x1, s.source, s.target) : this.preset();
+    return edited ? pointsScene(x0, x1, s.source, s.target, s.placement) : this.preset();
   }
 
   /** The page's preset scene (before the server is ready, only what a link sets: the server fills the rest). */
@@ -70,11 +70,14 @@ export class SceneSync {
     const s = app.state.settings;
     if (scene.source) s.source = scene.source;
     if (scene.target) s.target = scene.target;
+    s.placement = scene.placement;
     s.n = scene.x0.length;
-    this.confirmed = { source: s.source, target: s.target, n: s.n };
+    this.confirmed = { source: s.source, target: s.target, placement: s.placement, n: s.n };
     app.state.setPoints(scene.x0, scene.x1, this.nextEdited);
     // zoom to the new scene (kept while its points are edited, so the view holds still under a drag)
     app.worldFrame = fitFrame([...scene.x0, ...scene.x1]);
+    const { halfX, halfY } = app.worldFrame;
+    document.getElementById("canvases").style.setProperty("--frame-aspect", String(halfY / halfX));
     app.resize();
     app.flow = null;
     app.roundList.compareFlow = null;
@@ -105,7 +108,7 @@ export class SceneSync {
     const s = state.settings;
     if (!asked) this.nextEdited = state.edited;
     if (asked?.painted) Object.assign(s, { source: "gaussian", target: DRAWN_TARGET });
-    return asked?.scene ?? pointsScene(state.x0, state.x1, s.source, s.target);
+    return asked?.scene ?? pointsScene(state.x0, state.x1, s.source, s.target, s.placement);
   }
 
   /** Start over on the same points: every round is dropped and 1-RF trains again (presenter's "Start over"). */

@@ -24,6 +24,8 @@ export const SETTINGS = Object.freeze([
   setting("source", "string", { scene: true, config: false, effect: "scene" }),
   setting("target", "string", { scene: true, config: false, effect: "scene" }),
   setting("n", "number", { scene: true, config: false, effect: "scene" }),
+  // "apart": the noise drawn left of the origin and the data right of it; "overlaid": both on it
+  setting("placement", "string", { scene: true, config: false, effect: "scene" }),
   // one seed for the scene's samples and the net
   setting("seed", "number", { scene: true, effect: "net" }),
   setting("width", "number", { effect: "net" }),

@@ -171,7 +171,8 @@ export class SceneState {
    * scene's preset names always, as its points are sent with them), the view's, and the points if edited.
    */
   toShared() {
-    const shared = { v: 1, settings: toLink(this.settings, this.defaults, this.edited ? ["source", "target"] : []) };
+    const always = this.edited ? ["source", "target", "placement"] : ["placement"];
+    const shared = { v: 1, settings: toLink(this.settings, this.defaults, always) };
     const view = diff({ ...this.view, layers: undefined }, DEFAULT_VIEW);
     const layers = diff(this.view.layers, DEFAULT_VIEW.layers);
     if (Object.keys(layers).length) view.layers = layers;
@@ -186,6 +187,8 @@ export class SceneState {
   /** Restore settings (those the link sets), view and (if present) points from `toShared()`'s output. */
   fromShared(shared) {
     this.settings = fromLink(shared.settings || {});
+    // every link stores the placement; one without it was made before placements, when scenes were overlaid
+    if (shared.settings) this.settings.placement ??= "overlaid";
     const view = shared.view || {};
     this.view = {
       ...DEFAULT_VIEW,

@@ -4,7 +4,7 @@
 import { COLORS } from "./draw.js";
 import { normalPoints } from "./sampling.js";
 import { roundCoord } from "./state.js";
-import { pointsScene } from "./scenes.js";
+import { DRAWN_TARGET, pointsScene } from "./scenes.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -83,9 +83,13 @@ export class CanvasTools {
     const x0 = normalPoints(x1.length, state.settings.seed).map((p) => p.map(roundCoord));
     const s = state.settings;
     const copy = (points) => points.map((p) => [...p]);
-    this.brushBase ??= { x0: copy(state.x0), x1: copy(state.x1), source: s.source, target: s.target, edited: state.edited };
+    this.brushBase ??= {
+      x0: copy(state.x0), x1: copy(state.x1), source: s.source, target: s.target, placement: s.placement,
+      edited: state.edited,
+    };
     scenes.nextEdited = true;
-    scenes.send({ kind: "points", x0, x1, source: "gaussian", target: null }, brushed);
+    // the painted data with noise drawn around the origin: an overlaid scene
+    scenes.send(pointsScene(x0, x1, "gaussian", DRAWN_TARGET, "overlaid"), brushed);
   }
 
   /** Take back the last brush stroke: the strokes before it become the scene (or the scene before drawing). */
@@ -112,8 +116,8 @@ export class CanvasTools {
     if (!base) return;
     const { state, scenes } = this.app;
     scenes.nextEdited = base.edited;
-    Object.assign(state.settings, { source: base.source, target: base.target });
-    scenes.send(pointsScene(base.x0, base.x1, base.source, base.target));
+    Object.assign(state.settings, { source: base.source, target: base.target, placement: base.placement });
+    scenes.send(pointsScene(base.x0, base.x1, base.source, base.target, base.placement));
   }
 
   /** The server refused a stroke's scene: the strokes from that one on are dropped. */

@@ -35,7 +35,8 @@ def test_health_presets_docs_and_static(client: TestClient) -> None:
 
 
 def test_scene_round_trip(client: TestClient) -> None:
-    scene = {"kind": "points", "x0": [[0, 0], [1, 2]], "x1": [[3, 4], [-1, -2]], "source": None, "target": None}
+    scene = {"kind": "points", "x0": [[0, 0], [1, 2]], "x1": [[3, 4], [-1, -2]], "source": None, "target": None,
+             "placement": "overlaid"}
     saved = client.post("/api/scenes", json={"scene": scene, "config": {"width": 32, "steps": 8}})
     assert saved.status_code == 200
     loaded = client.get(f"/api/scenes/{saved.json()['id']}").json()
@@ -44,6 +45,7 @@ def test_scene_round_trip(client: TestClient) -> None:
     preset = client.post("/api/scenes", json={"scene": {"kind": "preset", "target": "cat", "n": 5}}).json()
     drawn = client.get(f"/api/scenes/{preset['id']}").json()["scene"]
     assert drawn["kind"] == "points" and len(drawn["x0"]) == 5 and drawn["target"] == "cat"
+    assert drawn["placement"] == "apart" and max(x for x, _ in drawn["x0"]) < min(x for x, _ in drawn["x1"])
 
 
 @pytest.mark.parametrize(("body", "words"), [

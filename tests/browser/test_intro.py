@@ -12,6 +12,15 @@ BOXES = """() => Object.fromEntries(['intro', 'canvases', 'timebar', 'legend'].m
   return [id, {top: r.top, bottom: r.bottom, height: r.height}];
 }))"""
 
+# the page box of each cloud's drawn points, and of the scene canvas
+DRAWN = """() => {
+  const box = (points) => ({left: Math.min(...points.map((p) => p.x)), right: Math.max(...points.map((p) => p.x)),
+                            top: Math.min(...points.map((p) => p.y)), bottom: Math.max(...points.map((p) => p.y))});
+  const on = (cloud) => window.rftoy.points()[cloud].map((_, i) => window.rftoy.pointOnPage(cloud, i));
+  const r = document.querySelector('#canvases canvas').getBoundingClientRect();
+  return {x0: box(on('x0')), x1: box(on('x1')), canvas: {left: r.left, right: r.right, top: r.top, bottom: r.bottom}};
+}"""
+
 
 @pytest.mark.parametrize("query", ["", "?lesson=1"])
 def test_first_visit_shows_the_introduction_once(browser_js: Browser, server: str, query: str) -> None:
@@ -51,7 +60,14 @@ def test_the_introduction_leaves_the_figure_in_view(browser_js: Browser, server:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"intro-{width}.png"))
         box = page.evaluate(BOXES)
-        assert box["canvases"]["height"] >= 300  # still a figure, not a strip
+        # still a figure, not a strip (on a phone the side-by-side scene's canvas is shorter: its width sets the scale)
+        assert box["canvases"]["height"] >= (280 if phone else 300)
+        # the default scene reads left to right, noise to data, and every point of it is drawn inside the canvas
+        drawn = page.evaluate(DRAWN)
+        assert drawn["x0"]["right"] < drawn["x1"]["right"] and drawn["x0"]["left"] < drawn["x1"]["left"], drawn
+        for cloud in ("x0", "x1"):
+            assert drawn["canvas"]["left"] <= drawn[cloud]["left"] and drawn[cloud]["right"] <= drawn["canvas"]["right"]
+            assert drawn["canvas"]["top"] <= drawn[cloud]["top"] and drawn[cloud]["bottom"] <= drawn["canvas"]["bottom"]
         if phone:
             # the figure first, then its caption: the canvas whole on the first screen, the introduction under it
             assert box["canvases"]["bottom"] <= height

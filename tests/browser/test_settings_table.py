@@ -1,5 +1,6 @@
 """The page's settings table takes its values from the server's `ready.defaults` (web/settings.js): the page starts
-from them, a share link stores only what differs, and links made before keep opening the same scene."""
+from them, a share link stores what differs (and always the placement), and links made before keep opening the same
+scene (overlaid, as scenes were drawn before placements)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ def test_the_page_starts_from_the_server_defaults_and_a_link_stores_what_differs
     js_page.open(server)
     page = js_page.page
     table = {**defaults()["scene"], **defaults()["config"]}
-    assert js_page.summary()["settings"] == {key: table[key] for key in OLD_PAGE_DEFAULTS}
-    assert js_page.summary()["settings"] == OLD_PAGE_DEFAULTS, "the server's defaults are those the page had"
+    assert js_page.summary()["settings"] == {key: table[key] for key in [*OLD_PAGE_DEFAULTS, "placement"]}
+    assert js_page.summary()["settings"] == {**OLD_PAGE_DEFAULTS, "placement": "apart"}, \
+        "the server's defaults are those the page had, and the scene is drawn side by side"
 
     page.fill("#steps", "24")
     page.press("#steps", "Enter")
@@ -46,7 +48,7 @@ def test_the_page_starts_from_the_server_defaults_and_a_link_stores_what_differs
     page.click("#share")
     page.wait_for_function("window.rftoy.summary.sharedUrl !== null")
     shared = read_state_link(js_page.summary()["sharedUrl"])
-    assert shared["settings"] == {"steps": 24} and "x0" not in shared, shared
+    assert shared["settings"] == {"steps": 24, "placement": "apart"} and "x0" not in shared, shared
     assert js_page.errors == []
 
 
@@ -59,15 +61,18 @@ def test_links_made_before_the_server_sent_its_defaults_open_the_same_scene(brow
     try:
         page = PageWatch(context.new_page())
         page.open(state_link(server, {"v": 1, "settings": {"target": "circle", "steps": 24}}))
-        assert page.summary()["settings"] == {**OLD_PAGE_DEFAULTS, "target": "circle", "steps": 24}
+        assert page.summary()["settings"] == {**OLD_PAGE_DEFAULTS, "target": "circle", "steps": 24,
+                                              "placement": "overlaid"}, "made before placements: overlaid"
         assert page.summary()["n"] == 64
+        points = page.page.evaluate("window.rftoy.points()")
+        assert abs(sum(x for x, _ in points["x1"]) / 64) < 0.5, "the circle is drawn around the origin, as then"
 
         # an edited scene whose preset names were the defaults: the link has its points and no names (a fresh page:
         # a link that differs only after # would not load the page again)
         page = PageWatch(context.new_page())
         page.open(state_link(server, {"v": 1, "settings": {"lr": 0.01}, "x0": x0, "x1": x1}))
         page.page.wait_for_function("window.rftoy.trajectory(9) !== null")
-        assert page.summary()["settings"] == {**OLD_PAGE_DEFAULTS, "lr": 0.01, "n": 10}
+        assert page.summary()["settings"] == {**OLD_PAGE_DEFAULTS, "lr": 0.01, "n": 10, "placement": "overlaid"}
         assert page.page.evaluate("window.rftoy.points()") == {"x0": x0, "x1": x1}
         # the session's scene names its presets again: online mode (which samples them) is accepted, not refused
         # (a refusal comes before the snapshots after it)

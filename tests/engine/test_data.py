@@ -3,6 +3,7 @@
 import pytest
 import torch
 from rftoy.engine import data
+from rftoy.vocab import PLACEMENT_SHIFT, placed
 
 
 @pytest.mark.parametrize("name", list(data.PRESETS))
@@ -24,6 +25,17 @@ def test_shapes_differ_from_each_other() -> None:
     assert eye == 0  # the eyes are left empty
     circle = data.sample("circle", 2000, data.generator(0)).norm(dim=1)
     assert (circle - 2).abs().max() < 0.5
+
+
+def test_a_placed_name_draws_the_same_points_moved_to_its_side() -> None:
+    plain = data.sample("moons", 100, data.generator(2))
+    right = data.sample(placed("moons", "target", "apart"), 100, data.generator(2))
+    left = data.sample(placed("moons", "source", "apart"), 100, data.generator(2))
+    assert torch.allclose(right - plain, torch.tensor([PLACEMENT_SHIFT, 0.0]).expand(100, 2))
+    assert torch.allclose(plain - left, torch.tensor([PLACEMENT_SHIFT, 0.0]).expand(100, 2))
+    assert torch.equal(data.sample(placed("moons", "target", "overlaid"), 100, data.generator(2)), plain)
+    with pytest.raises(ValueError, match="unknown distribution"):
+        data.sample("moons@up", 10, data.generator(0))
 
 
 def test_unknown_preset_and_bad_points_are_refused() -> None:

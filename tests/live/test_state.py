@@ -80,6 +80,21 @@ def test_a_points_scene_falls_back_to_pairs_mode_and_says_so() -> None:
     assert state.config.mode == "pairs" and [m["type"] for m in sent] == ["config", "scene"]
 
 
+def test_an_apart_scene_draws_source_left_and_target_right_and_keeps_its_placement() -> None:
+    state, sent = _state({**SCENE, "n": 40, "placement": "apart"}, mode="online")
+    assert state.x0[:, 0].mean() < -1.5 and state.x1[:, 0].mean() > 1.5
+    assert state.scene.sampled_names() == ("gaussian@left", "moons@right")
+    assert state.scene_body()["placement"] == "apart"
+    state.set_scene(message(type="set_scene", scene=state.scene_body()))  # as the page sends an edited scene
+    assert state.scene.sampled_names() == ("gaussian@left", "moons@right") and state.config.mode == "online"
+    with pytest.raises(ProtocolError) as refused:
+        message(type="set_scene", scene={**SCENE, "placement": "sideways"})
+    assert "placement" in refused.value.message and "apart" in refused.value.message, refused.value.message
+    state.set_scene(message(type="set_scene", scene={**SCENE, "placement": "overlaid"}))
+    assert abs(float(state.x1[:, 0].mean())) < 1.0 and state.scene.sampled_names() == ("gaussian", "moons")
+    assert sent[-1]["scene"]["placement"] == "overlaid"
+
+
 def test_pause_resume_and_the_run_state() -> None:
     state, _ = _state()
     assert state.run_state == "training"

@@ -37,16 +37,18 @@ async def test_ready_carries_the_defaults_a_bare_hello_starts_from(launch: Calla
     await client.close()
     scene = PresetScene()
     assert ready["defaults"] == {"scene": {"source": scene.source, "target": scene.target, "n": scene.n,
-                                           "seed": scene.seed},
+                                           "seed": scene.seed, "placement": "apart"},
                                  "config": Config().model_dump()}
     assert set(ready["defaults"]["config"]) == set(Config.model_fields)
     assert ready["config"] == ready["defaults"]["config"]
     assert len(ready["scene"]["x0"]) == ready["defaults"]["scene"]["n"]
     assert (ready["scene"]["source"], ready["scene"]["target"]) == (scene.source, scene.target)
+    assert ready["scene"]["placement"] == "apart"
 
 
 def test_the_server_defaults_are_those_the_page_showed() -> None:
-    assert PresetScene().model_dump(exclude={"kind"}) == PAGE_SCENE
+    # and the scene is now drawn side by side (docs/web.md, "Calm first view")
+    assert PresetScene().model_dump(exclude={"kind"}) == {**PAGE_SCENE, "placement": "apart"}
     assert PAGE_CONFIG.items() <= Config().model_dump().items()
 
 

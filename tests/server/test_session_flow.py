@@ -152,7 +152,7 @@ async def test_online_mode_trains_on_fresh_preset_samples(live: LiveServer) -> N
     await client.send({"type": "reflow"})
     reflowed = await client.snapshot_where(lambda s: s.meta["round"] == 1 and s.meta["step"] > 0)
     assert reflowed.meta["rounds"][1]["name"] == "2-RF"
-    assert session.rounds[1].sampler_key == ("gaussian", "circle", True)
+    assert session.rounds[1].sampler_key == ("gaussian@left", "circle@right", True)  # drawn side by side
     await client.close()
 
 

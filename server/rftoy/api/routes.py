@@ -26,7 +26,6 @@ from rftoy.protocol import (
     Config,
     SceneBody,
     echo,
-    points_scene,
     problems,
     validate_patch,
     validate_scene,
@@ -103,8 +102,7 @@ async def save_scene(request: Request, hub: HubDep) -> dict[str, str]:
         config = validate_patch(raw.config or {}, settings).apply(Config())
     except ValidationError as error:
         raise HTTPException(422, problems(error)[:settings.max_http_problems]) from None
-    x0, x1, source, target = materialize(scene)
-    text = hub.store.encode({"scene": points_scene(x0.tolist(), x1.tolist(), source, target),
+    text = hub.store.encode({"scene": materialize(scene).as_points(),
                              "config": config.model_dump()})
     if len(text) > settings.max_scene_bytes:
         raise HTTPException(413, f"the scene takes {len(text)} bytes as saved points, over the limit of "

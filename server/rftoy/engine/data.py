@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import torch
 
+from rftoy.vocab import PLACEMENT_SHIFT
+
 Sampler = Callable[[int, torch.Generator], torch.Tensor]
 
 
@@ -143,16 +145,22 @@ PRESETS: dict[str, Sampler] = {  # in the order of rftoy.vocab.PRESET_NAMES
 }
 
 
+SIDES = {"": 0.0, "left": -PLACEMENT_SHIFT, "right": PLACEMENT_SHIFT}
+
+
 def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A seeded generator; one on the training device draws there without a host round trip."""
     return torch.Generator(device=device).manual_seed(seed)
 
 
 def sample(name: str, n: int, gen: torch.Generator) -> torch.Tensor:
-    """`n` float32 points of the named preset on the CPU, drawn from `gen`."""
-    if name not in PRESETS:
+    """`n` float32 points of the named preset on the CPU, drawn from `gen`; a name placed by
+    `rftoy.vocab.placed` ('moons@right') draws the preset moved PLACEMENT_SHIFT to that side."""
+    preset, _, side = name.partition("@")
+    if preset not in PRESETS or side not in SIDES:
         raise ValueError(f"unknown distribution {name!r}; choose one of {', '.join(PRESETS)}")
-    return PRESETS[name](n, gen).float()
+    points = PRESETS[preset](n, gen).float()
+    return points + torch.tensor([SIDES[side], 0.0]) if side else points
 
 
 LOW_DISCREPANCY: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

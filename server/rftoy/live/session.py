@@ -267,8 +267,9 @@ class Session:
         if train:
             state.rounds.drop_after_selected()
         round_, c, s = state.rounds.current, state.config, self.settings
-        if c.mode == "online":
-            state.rounds.sample_online(round_, state.source, state.target)
+        source, target = state.scene.sampled_names() or (None, None)
+        if c.mode == "online" and source is not None and target is not None:
+            state.rounds.sample_online(round_, source, target)
         coarse = edited and self._pace.drag.coarse and round_.kind != "distill"
         method, steps = coarse_solver(c.steps) if coarse else (c.solver, c.steps)
         solver = (solver_info(method="euler", steps=1, warp_s=1.0) if round_.kind == "distill" else
@@ -282,7 +283,7 @@ class Session:
                         deadline=max(now + chunk_ms / 1000, next_allowed - self._pace.solve_s), meta=head,
                         stop=self._stop, edited=state.edited, teacher_steps=s.teacher_steps,
                         metrics_max_points=s.metrics_max_points, device=self.device, coarse=coarse,
-                        source=state.source, target=state.target)
+                        source=source, target=target)
 
     def _finish(self, job: ChunkJob, result: ChunkResult) -> None:
         round_ = job.round

@@ -31,7 +31,6 @@ from rftoy.protocol import (
     SelectRound,
     SetConfig,
     SetScene,
-    points_scene,
 )
 from rftoy.protocol.server import RunState, SessionMessage, config_message, scene_message
 from rftoy.settings import Settings
@@ -39,16 +38,17 @@ from rftoy.vocab import Coupling
 
 
 class SessionState:
-    """A session's scene (`x0`, `x1`, `source`, `target`), `config`, `rounds` (a RoundStack) and edit `queue`.
-    `snapshot_due`: a change the client has not seen yet; `edited` is set while edits wait (a running chunk stops
-    early for them); `applied_seq` is the highest edit seq the scene includes."""
+    """A session's pairs (`x0`, `x1`, edited), the `scene` they were drawn as (its presets and placement), `config`,
+    `rounds` (a RoundStack) and edit `queue`. `snapshot_due`: a change the client has not seen yet; `edited` is set
+    while edits wait (a running chunk stops early for them); `applied_seq` is the last edit seq the scene includes."""
 
     def __init__(self, settings: Settings, device: torch.device, scene: PresetScene | PointsScene, config: Config,
                  send: Callable[[SessionMessage], None]) -> None:
         self.settings = settings
         self._send = send
         self.budget = WorkBudget(limit=settings.max_trace_work, teacher_steps=settings.teacher_steps)
-        self.x0, self.x1, self.source, self.target = materialize(scene)
+        self.scene = materialize(scene)
+        self.x0, self.x1 = self.scene.x0, self.scene.x1
         self.budget.check_trace(len(self.x0), config, "hello")
         self.budget.check_training(config, "hello", teacher=False)
         self.config = config
@@ -65,7 +65,7 @@ class SessionState:
 
     def scene_body(self) -> dict[str, Any]:
         """The scene as explicit points, as the client gets it."""
-        return points_scene(self.x0.tolist(), self.x1.tolist(), self.source, self.target)
+        return self.scene._replace(x0=self.x0, x1=self.x1).as_points()
 
     def wants_training(self) -> bool:
         return not self.paused and not self.holding and not self.rounds.current.trainer.converged
@@ -105,11 +105,11 @@ class SessionState:
     # Commands.
 
     def set_scene(self, message: SetScene) -> None:
-        x0, x1, source, target = materialize(message.scene)
-        self.budget.check_trace(len(x0), self.config, "set_scene")
-        self.x0, self.x1, self.source, self.target = x0, x1, source, target
+        scene = materialize(message.scene)
+        self.budget.check_trace(len(scene.x0), self.config, "set_scene")
+        self.scene, self.x0, self.x1 = scene, scene.x0, scene.x1
         self.applied_seq = self.queue.seq  # unapplied edits are dropped with the old scene: reported as applied
-        self.queue.drop(len(x0))
+        self.queue.drop(len(scene.x0))
         self.edited.clear()
         if self._fall_back_to_pairs():
             self._send(config_message(self.config))
@@ -185,7 +185,7 @@ class SessionState:
         self.snapshot_due = True
 
     def _has_presets(self) -> bool:
-        return self.source is not None and self.target is not None
+        return self.scene.sampled_names() is not None
 
     def _fall_back_to_pairs(self) -> bool:
         """Online mode needs the scene's presets: without them, switch to pairs mode; True if it switched."""

@@ -18,17 +18,19 @@ from pydantic.fields import FieldInfo
 from rftoy.protocol.bounds import field_bounds, points_bound, refuse
 from rftoy.protocol.wire import SEED_LIMIT, Integer, Number, Point, Strict, _check_point, _check_preset, _limits
 from rftoy.settings import Settings
-from rftoy.vocab import Activation, Coupling, Method, Mode, TimeSampling
+from rftoy.vocab import Activation, Coupling, Method, Mode, Placement, TimeSampling
 
 
 class PresetScene(Strict):
-    """n samples of `source` paired i ↔ i with n samples of `target`, drawn from `seed`."""
+    """n samples of `source` paired i ↔ i with n samples of `target`, drawn from `seed`; `placement` "apart" draws
+    the source left of the origin and the target right of it (rftoy.vocab.placed), "overlaid" both on it."""
 
     kind: Literal["preset"] = "preset"
     source: str = "gaussian"
     target: str = "moons"
     n: Integer = Field(64, ge=1)
     seed: Integer = Field(0, ge=0, lt=SEED_LIMIT)
+    placement: Placement = "apart"
 
     @field_validator("source", "target")
     @classmethod
@@ -45,13 +47,15 @@ class PresetScene(Strict):
 
 
 class PointsScene(Strict):
-    """Explicit pairs (x0[i], x1[i]); the optional preset names let online mode sample fresh pairs."""
+    """Explicit pairs (x0[i], x1[i]); the optional preset names (placed as `placement` says) let online mode sample
+    fresh pairs. Points scenes stored before placements existed had their presets overlaid."""
 
     kind: Literal["points"] = "points"
     x0: list[Point]
     x1: list[Point]
     source: str | None = None
     target: str | None = None
+    placement: Placement = "overlaid"
 
     @field_validator("source", "target")
     @classmethod
@@ -87,9 +91,10 @@ class PointsScene(Strict):
 Scene = Annotated[PresetScene | PointsScene, Field(discriminator="kind")]
 
 
-def points_scene(x0: list[Point], x1: list[Point], source: str | None, target: str | None) -> dict[str, Any]:
+def points_scene(x0: list[Point], x1: list[Point], source: str | None, target: str | None,
+                 placement: Placement) -> dict[str, Any]:
     """A points scene as plain data (how scenes are sent and stored)."""
-    return {"kind": "points", "x0": x0, "x1": x1, "source": source, "target": target}
+    return {"kind": "points", "x0": x0, "x1": x1, "source": source, "target": target, "placement": placement}
 
 
 class Config(Strict):
