@@ -37,7 +37,7 @@ MAY_IMPORT = {
     "api": {"vocab", "settings", "engine", "protocol", "live"},
     "yardstick": {"vocab", "settings", "engine"},
     "results": set(),
-    "benchmark": {"vocab", "settings", "engine", "yardstick", "results"},
+    "benchmark": {"vocab", "settings", "engine", "protocol", "live", "yardstick", "results"},
     "cli": {"vocab", "settings", "engine", "protocol", "live", "api", "benchmark"},
 }
 TORCH_FREE = {"rftoy.protocol": ("torch", "rftoy.engine", "rftoy.live", "rftoy.api"), "rftoy.vocab": ("torch",)}

@@ -35,7 +35,10 @@ from torch import nn
 from rftoy.engine import data
 from rftoy.engine.experiment import ExperimentConfig, fresh_net, seeded
 from rftoy.engine.flow import Trainer, online_sampler, ot_assignment
+from rftoy.live.rounds import RoundStack
+from rftoy.protocol import Config
 from rftoy.results import loadavg, results_path, write_section
+from rftoy.settings import Settings
 from rftoy.yardstick import Yardstick, samples, score, sliced_w2_bound, w2_matched, yardstick
 
 CURVE_S = (0.5, 1.0, 3.0, 10.0, 30.0)
@@ -120,7 +123,18 @@ def recipe_loop(target: str, gen: torch.Generator, spec: str = "default", batch:
     return trainer.averaged_model, step
 
 
+def live_loop(target: str, gen: torch.Generator, batch: int | None = None) -> Loop:
+    """The live online mode's recipe: round 0 of a session on the default Config in online mode (its net, and
+    rftoy.live.rounds.train_config: a constant rate, no average), stepped on fresh pairs at the config's batch."""
+    config = Config(mode="online")
+    round_ = RoundStack(Settings(), torch.device("cpu"), config).current
+    sampler = online_sampler("gaussian", target, "independent", gen)
+    return lambda: round_.model, lambda: round_.trainer.step(*sampler(batch or config.batch))
+
+
 def make_loop(loop: str, target: str, gen: torch.Generator) -> Loop:
+    if loop == "live":
+        return live_loop(target, gen)
     return reference_loop(target, gen) if loop == "reference" else recipe_loop(target, gen, loop)
 
 
@@ -218,7 +232,10 @@ def ms_per_step(loop: str, repeats: int = 50) -> float:
     """CPU milliseconds per training step at batch 2048 on one thread, fresh gaussian → moons samples included."""
     torch.set_num_threads(1)
     gen = data.generator(0)
-    step = reference_loop("moons", gen)[1] if loop == "reference" else recipe_loop("moons", gen, loop, 2048)[1]
+    if loop in ("reference", "live"):
+        step = reference_loop("moons", gen)[1] if loop == "reference" else live_loop("moons", gen, 2048)[1]
+    else:
+        step = recipe_loop("moons", gen, loop, 2048)[1]
     for _ in range(5):
         step()
     started = time.thread_time()
@@ -347,7 +364,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=lambda text: tuple(int(seed) for seed in text.split(",")),
                         help="comma-separated seeds (default 0-4; --quick: 0)")
     parser.add_argument("--loops", type=lambda text: tuple(text.split(",")), default=LOOPS,
-                        help="'reference', 'default', or 'default+name=value+...' (a changed recipe)")
+                        help="'reference', 'default', 'default+name=value+...' (a changed recipe), or 'live' (the "
+                        "live online mode's recipe)")
     parser.add_argument("--targets", type=lambda text: tuple(text.split(",")), default=TARGETS)
     parser.add_argument("--horizon", type=float, help="CPU seconds of training per run (default 30; --quick: 3)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes, one torch thread each")

@@ -14,6 +14,7 @@ from rftoy.benchmark import (
     Curve,
     checkpoints,
     main,
+    make_loop,
     median,
     quality_curve,
     read_curves,
@@ -26,6 +27,8 @@ from rftoy.benchmark import (
     yardstick,
 )
 from rftoy.engine import data, metrics
+from rftoy.engine.model import NetShape
+from rftoy.protocol import Config
 from rftoy.results import CHECKOUT_RESULTS, results_path
 from rftoy.yardstick import Yardstick, score
 
@@ -98,6 +101,17 @@ def test_a_curve_scores_its_checkpoints_and_times_the_lines() -> None:
     assert curve.reached["1.5"] in checkpoints(0.5) and curve.reached["1.5"] <= 0.2
     far = quality_curve("reference", "spiral", 0, 0.3, yardstick("spiral", 0, n=300), with_sobol=False)
     assert far.reached == {"1.5": None, "1.25": None} and far.ratio == {}
+
+
+def test_the_live_loop_steps_the_live_online_recipe() -> None:
+    current, step = make_loop("live", "circle", data.generator(1))
+    model = current()
+    before = [p.detach().clone() for p in model.parameters()]
+    step()
+    config = Config(mode="online")
+    assert model.shape == NetShape(config.width, config.depth, config.activation)
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    assert current() is model
 
 
 def test_a_recipe_is_the_defaults_with_named_changes() -> None:
