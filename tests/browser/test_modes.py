@@ -90,3 +90,19 @@ def test_embed_mode_shows_the_figure_and_the_listed_controls(watch: PageWatch, s
     page.click("#quick-reflow")
     page.wait_for_function("window.rftoy.summary.rounds.length === 2", timeout=60_000)
     assert watch.errors == []
+
+
+def test_the_documented_iframe_shows_every_listed_control_inside_its_frame(browser_js: Browser, server: str) -> None:
+    """docs/web.md's snippet: 720 × 520, controls=play,reflow,rounds,legend; the figure gives way to the controls."""
+    context = browser_js.new_context(viewport={"width": 720, "height": 520})
+    try:
+        watch = PageWatch(context.new_page())
+        watch.open(f"{server}/?embed=1&controls=play,reflow,rounds,legend")
+        page = watch.page
+        for selector in ("#rounds", "#play", "#quick-reflow", "#legend"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None and bottom(box) <= 520, (selector, box)
+        assert page.locator("#canvases").bounding_box()["height"] > 300
+        assert watch.errors == []
+    finally:
+        context.close()
