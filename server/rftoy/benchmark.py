@@ -125,11 +125,12 @@ def recipe_loop(target: str, gen: torch.Generator, spec: str = "default", batch:
 
 def live_loop(target: str, gen: torch.Generator, batch: int | None = None) -> Loop:
     """The live online mode's recipe: round 0 of a session on the default Config in online mode (its net, and
-    rftoy.live.rounds.train_config: a constant rate, no average), stepped on fresh pairs at the config's batch."""
+    rftoy.live.rounds.train_config: a constant rate and the weight average the page is shown), stepped on fresh
+    pairs at the config's batch."""
     config = Config(mode="online")
     round_ = RoundStack(Settings(), torch.device("cpu"), config).current
     sampler = online_sampler("gaussian", target, "independent", gen)
-    return lambda: round_.model, lambda: round_.trainer.step(*sampler(batch or config.batch))
+    return lambda: round_.shown, lambda: round_.trainer.step(*sampler(batch or config.batch))
 
 
 def make_loop(loop: str, target: str, gen: torch.Generator) -> Loop:

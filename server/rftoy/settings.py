@@ -121,6 +121,9 @@ class Settings(BaseSettings):
                                  "it (docs/engine.md, 'Measurements behind the code')")
     converge_window: int = Field(200, ge=1, description="live sessions: steps per convergence window")
     converge_tol: float = Field(0.01, ge=0, description="live sessions: relative loss gain that counts as progress")
+    online_ema: float = Field(0.999, ge=0, lt=1, description="online mode: the decay of the weight average that "
+                              "snapshots show and reflow learns from (each step's net alone is noisy on fresh "
+                              "samples; bench/RESULTS.md); 0 shows the net itself")
 
     # metrics: the session's figures and the server's own (/api/metrics)
     metrics_max_points: int = Field(512, ge=2, json_schema_extra=PUBLIC, description="W2 and energy distance only "

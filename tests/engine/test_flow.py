@@ -1,6 +1,7 @@
 """Training pieces: time sampling, couplings, the trainer, reflow warm starts and distillation."""
 
 import itertools
+from dataclasses import replace
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from rftoy.engine.flow import (
     reflow_pool_sampler,
     sample_time,
 )
-from rftoy.engine.model import NetShape, VelocityMLP, clone_model, export_weights
+from rftoy.engine.model import NetShape, VelocityMLP, clone_model, export_weights, flat_weights
 from rftoy.engine.solvers import solve
 
 SMALL = NetShape(32, 2, "silu")
@@ -167,3 +168,22 @@ def test_loss_history_is_bounded() -> None:
     for _ in range(1100):
         trainer.losses.append(0.0)
     assert len(trainer.losses) == 1000
+
+
+def test_a_recipe_change_starts_or_drops_the_weight_average() -> None:
+    gen = torch.Generator().manual_seed(0)
+    trainer = Trainer(VelocityMLP(NetShape(8, 1)), TrainConfig(lr=1e-2))
+    batch = (torch.randn(16, 2, generator=gen), torch.randn(16, 2, generator=gen))
+    trainer.step(*batch)
+    assert trainer.averaged_model() is trainer.model and trainer.ema_model is None
+    trainer.config = replace(trainer.config, ema=0.99)  # a live round switched to online mode
+    assert trainer.averaged_model() is trainer.model, "no average until a step starts it"
+    trainer.step(*batch)
+    assert trainer.averaged_model() is trainer.ema_model
+    assert torch.equal(flat_weights(trainer.ema_model), flat_weights(trainer.model)), "it starts from the net"
+    trainer.step(*batch)
+    assert not torch.equal(flat_weights(trainer.ema_model), flat_weights(trainer.model))
+    trainer.config = replace(trainer.config, ema=0.0)  # back to pairs mode: the net itself, at once
+    assert trainer.averaged_model() is trainer.model
+    trainer.step(*batch)
+    assert trainer.ema_model is None

@@ -115,3 +115,21 @@ def test_online_rounds_sample_fresh_pairs_of_their_coupling_and_keep_their_sampl
     assert taught.sampler_key == ("gaussian", "circle", True)
     x0, z1 = taught.sampler(16)
     assert x0.shape == z1.shape == (16, 2), "reflow pairs: (x0, the teacher's z1)"
+
+
+def test_online_rounds_show_and_teach_their_weight_average_and_pairs_rounds_their_net() -> None:
+    online = Config(width=8, depth=1, mode="online")
+    stack = _stack(online)
+    first = stack.current
+    assert first.trainer.config.ema == SETTINGS.online_ema > 0
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        first.trainer.step(torch.randn(16, 2, generator=gen), torch.randn(16, 2, generator=gen) + 3)
+    assert first.shown is first.trainer.ema_model and first.shown is not first.model
+    assert not torch.equal(flat_weights(first.shown), flat_weights(first.model)), "the average lags the net"
+    stack.selected = stack.follow("rf", online, X0)
+    second = stack.current
+    assert second.teacher is first.shown
+    assert torch.equal(flat_weights(second.model), flat_weights(first.shown)), "it starts as the average it saw"
+    pairs = _stack()
+    assert pairs.current.trainer.config.ema == 0 and pairs.current.shown is pairs.current.model

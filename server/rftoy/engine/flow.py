@@ -189,7 +189,7 @@ class Trainer:
 
     def averaged_model(self) -> VelocityMLP:
         """The weight average when the recipe keeps one, else the live net."""
-        return self.ema_model if self.ema_model is not None else self.model
+        return self.ema_model if self.ema_model is not None and self.config.ema > 0 else self.model
 
     def learning_rate(self) -> float:
         c = self.config
@@ -231,7 +231,11 @@ class Trainer:
 
     def advance(self) -> None:
         """Book-keeping once the weights moved (alone or in a batched step): the average and the step count."""
-        if self.ema_model is not None:
+        if self.config.ema <= 0:
+            self.ema_model = None
+        elif self.ema_model is None:  # the recipe changed to keep an average: it starts from the net as it is
+            self.ema_model = clone_model(self.model)
+        else:
             self._update_average()
         self.steps_done += 1
 

@@ -144,7 +144,7 @@ def trace_request(job: ChunkJob, x0: torch.Tensor) -> TraceRequest:
     """The snapshot's trace, on the solver its metadata names (the session picks it: the config's, Euler on half
     the steps for a coarse chunk, one Euler step for a distilled model)."""
     solver = job.meta["solver"]
-    return TraceRequest(job.round.model, x0, solver["steps"], solver["method"], solver["warp_s"])
+    return TraceRequest(job.round.shown, x0, solver["steps"], solver["method"], solver["warp_s"])
 
 
 def interrupted(job: ChunkJob, prepared: Prepared) -> ChunkResult:
@@ -161,7 +161,7 @@ def finish(job: ChunkJob, prepared: Prepared, trajectory: Trajectory, solve_s: f
     round_, trainer = job.round, job.round.trainer
     kinds = (FrameKind.WEIGHTS, FrameKind.TRAJECTORIES, FrameKind.ENDPOINTS)
     if weights is None:
-        host = to_host([flat_weights(round_.model), trajectory.points, trajectory.end])
+        host = to_host([flat_weights(round_.shown), trajectory.points, trajectory.end])
     else:
         host = [weights, *to_host([trajectory.points, trajectory.end])]
     arrays = list(zip(kinds, host, strict=True))

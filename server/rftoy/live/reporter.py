@@ -53,7 +53,7 @@ class MetricsReporter:
         if converged or (now - self._last_quality_at >= interval and not dragging):
             self._last_quality_at, points = now, self.settings.quality_points
         loop = asyncio.get_running_loop()
-        self.measuring = self._pool.submit(measure, job, result, frozen_velocity(job.round.model), points)
+        self.measuring = self._pool.submit(measure, job, result, frozen_velocity(job.round.shown), points)
         self.measuring.add_done_callback(
             lambda done: loop.call_soon_threadsafe(self._measured, job, result, converged, done))
 

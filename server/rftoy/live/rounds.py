@@ -45,6 +45,11 @@ class Round:
     generation: int = 1
     teacher_index: int | None = None
 
+    @property
+    def shown(self) -> VelocityMLP:
+        """The net the page is shown and later rounds learn from: the weight average in online mode, else the net."""
+        return self.trainer.averaged_model()
+
     def summary(self, index: int) -> RoundSummary:
         t = self.trainer
         return round_summary(index=index, kind=self.kind, name=self.name, step=t.steps_done,
@@ -53,10 +58,12 @@ class Round:
 
 
 def train_config(config: Config, settings: Settings, kind: RoundKind = "rf") -> TrainConfig:
-    """The live training recipe of a round of `kind` under the session's config."""
+    """The live training recipe of a round of `kind` under the session's config: a constant rate, and in online
+    mode a weight average (in pairs mode a drag must show at once)."""
     recipe = TrainConfig(lr=config.lr, batch=config.batch, time_sampling=config.time_sampling, warp_s=config.warp_s,
                          schedule="constant", converge_window=settings.converge_window,
-                         converge_tol=settings.converge_tol, seed=config.seed)
+                         converge_tol=settings.converge_tol, seed=config.seed,
+                         ema=settings.online_ema if config.mode == "online" else 0.0)
     return distill_config(recipe) if kind == "distill" else recipe
 
 
@@ -133,7 +140,7 @@ class RoundStack:
         `x0`); the new round's index."""
         teacher, teacher_index = self.current, self.selected
         self.drop_after_selected()
-        model = clone_model(teacher.model)
+        model = clone_model(teacher.shown)
         recipe = train_config(config, self.settings)
         generation = teacher.generation + 1
         if kind == "distill":
@@ -143,7 +150,7 @@ class RoundStack:
             trainer, name = Trainer(model, recipe), f"{prefix}{generation}-RF"
         seed = config.seed + len(self.rounds)
         return self.push(Round(kind=kind, name=name, model=model, trainer=trainer, gen=data.generator(seed),
-                               pair_gen=data.generator(seed, self.device), teacher=teacher.model,
+                               pair_gen=data.generator(seed, self.device), teacher=teacher.shown,
                                targets=torch.zeros_like(x0), stale=torch.ones(len(x0), dtype=torch.bool),
                                coupling=teacher.coupling, generation=generation, teacher_index=teacher_index))
 
