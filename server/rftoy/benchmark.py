@@ -133,10 +133,11 @@ def live_loop(target: str, gen: torch.Generator, batch: int | None = None) -> Lo
     return lambda: round_.shown, lambda: round_.trainer.step(*sampler(batch or config.batch))
 
 
-def make_loop(loop: str, target: str, gen: torch.Generator) -> Loop:
+def make_loop(loop: str, target: str, gen: torch.Generator, batch: int | None = None) -> Loop:
+    """The named loop; `batch` replaces a recipe's minibatch size (the reference's is 2048 already)."""
     if loop == "live":
-        return live_loop(target, gen)
-    return reference_loop(target, gen) if loop == "reference" else recipe_loop(target, gen, loop)
+        return live_loop(target, gen, batch)
+    return reference_loop(target, gen) if loop == "reference" else recipe_loop(target, gen, loop, batch)
 
 
 def checkpoints(horizon: float) -> list[float]:
@@ -233,10 +234,7 @@ def ms_per_step(loop: str, repeats: int = 50) -> float:
     """CPU milliseconds per training step at batch 2048 on one thread, fresh gaussian → moons samples included."""
     torch.set_num_threads(1)
     gen = data.generator(0)
-    if loop in ("reference", "live"):
-        step = reference_loop("moons", gen)[1] if loop == "reference" else live_loop("moons", gen, 2048)[1]
-    else:
-        step = recipe_loop("moons", gen, loop, 2048)[1]
+    step = make_loop(loop, "moons", gen, 2048)[1]
     for _ in range(5):
         step()
     started = time.thread_time()

@@ -38,7 +38,7 @@ from rftoy.vocab import Coupling
 
 
 class SessionState:
-    """A session's pairs (`x0`, `x1`, edited), the `scene` they were drawn as (its presets and placement), `config`,
+    """A session's `scene` (its pairs `x0`, `x1` as edited, its presets and their placement), `config`,
     `rounds` (a RoundStack) and edit `queue`. `snapshot_due`: a change the client has not seen yet; `edited` is set
     while edits wait (a running chunk stops early for them); `applied_seq` is the last edit seq the scene includes."""
 
@@ -48,7 +48,6 @@ class SessionState:
         self._send = send
         self.budget = WorkBudget(limit=settings.max_trace_work, teacher_steps=settings.teacher_steps)
         self.scene = materialize(scene)
-        self.x0, self.x1 = self.scene.x0, self.scene.x1
         self.budget.check_trace(len(self.x0), config, "hello")
         self.budget.check_training(config, "hello", teacher=False)
         self.config = config
@@ -65,7 +64,15 @@ class SessionState:
 
     def scene_body(self) -> dict[str, Any]:
         """The scene as explicit points, as the client gets it."""
-        return self.scene._replace(x0=self.x0, x1=self.x1).as_points()
+        return self.scene.as_points()
+
+    @property
+    def x0(self) -> torch.Tensor:
+        return self.scene.x0
+
+    @property
+    def x1(self) -> torch.Tensor:
+        return self.scene.x1
 
     def wants_training(self) -> bool:
         return not self.paused and not self.holding and not self.rounds.current.trainer.converged
@@ -97,7 +104,8 @@ class SessionState:
         """Apply the queued edits to the scene (and to the teacher targets of every round); True if any."""
         if not self.queue.ops:
             return False
-        self.x0, self.x1 = self.queue.apply(self.x0, self.x1, self.rounds.rounds)
+        x0, x1 = self.queue.apply(self.x0, self.x1, self.rounds.rounds)
+        self.scene = self.scene._replace(x0=x0, x1=x1)
         self.applied_seq = self.queue.seq
         self.edited.clear()
         return True
@@ -107,7 +115,7 @@ class SessionState:
     def set_scene(self, message: SetScene) -> None:
         scene = materialize(message.scene)
         self.budget.check_trace(len(scene.x0), self.config, "set_scene")
-        self.scene, self.x0, self.x1 = scene, scene.x0, scene.x1
+        self.scene = scene
         self.applied_seq = self.queue.seq  # unapplied edits are dropped with the old scene: reported as applied
         self.queue.drop(len(scene.x0))
         self.edited.clear()
