@@ -160,3 +160,17 @@ def test_the_table_reads_a_log_and_says_how_much_sooner_the_default_reached_the_
     rows = table(results).splitlines()
     assert rows[2].startswith("| circle | reference | 3 | 2.50 | 1.20 s | > 0.5 s | — |")
     assert rows[3].startswith("| circle | default | 3 | 1.30 | 0.30 s | > 0.5 s | 4.0× |")
+
+
+def test_logs_with_other_loops_on_another_target_tabulate_together(tmp_path: Path) -> None:
+    def curve(loop: str, target: str, seed: int) -> Curve:
+        return Curve(loop, target, seed, {"0.5": 1.0 + seed}, {}, {"1.5": 0.2, "1.25": None}, {"0.5": 9})
+
+    curves = [curve(loop, "circle", seed) for seed in (0, 1) for loop in ("reference", "default", "live")]
+    curves += [curve(loop, "moons", seed) for seed in (0, 1) for loop in ("reference", "default")]
+    curves.append(curve("reference", "moons", 2))  # a run cut short: seed 2's default never finished
+    results = results_of(curves, 0.5, {})
+    assert list(results["median"]["circle"]) == ["reference", "default", "live"]
+    assert list(results["median"]["moons"]) == ["reference", "default"]
+    assert results["seeds"] == {"circle": [0, 1], "moons": [0, 1]}
+    assert results["median"]["moons"]["reference"]["ratio"] == {"0.5": 1.5}
