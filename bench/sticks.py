@@ -4,8 +4,8 @@ bench/train.py scores the flow of seed s on seed s's yardstick (its noise draw, 
 trains a loop on a few seeds for the same CPU seconds, then scores every flow on the yardsticks of many seeds,
 by the yardstick's 100 Euler steps and by 50 RK4 steps (a finer solver). If two flows trained on different seeds
 score alike yardstick by yardstick, the yardstick's draws set the score, and the median over a few seeds says
-which draws those seeds made more than how good the flow is. Prints JSON and a table; rewrites its section of
-bench/RESULTS.md (unless --no-write).
+which draws those seeds made more than how good the flow is. Prints JSON and a table; rewrites its target's
+section of bench/RESULTS.md (unless --no-write).
 
     python bench/sticks.py --jobs 2                                    # spiral, default and reference, 30 s
     python bench/sticks.py --seconds 0.2 --train-seeds 0 --sticks 2 --loops default --no-write
@@ -28,7 +28,7 @@ from rftoy.engine.solvers import solve
 from rftoy.results import loadavg, results_path, write_section
 from rftoy.yardstick import Yardstick, score, yardstick
 
-SECTION = "## A trained flow's score, seed by seed (bench/sticks.py)"
+SECTION = "## A trained flow's score, seed by seed (bench/sticks.py, {target})"
 RK4_STEPS = 50
 
 
@@ -97,8 +97,9 @@ def main() -> int:
                 f"each flow's W2/floor on the yardsticks of seeds 0–{args.sticks - 1} (bench/train.py's random "
                 "noise, 100 Euler steps), and the mean of the same flow carried by RK4.")
         path = results_path(None)
-        write_section(path, SECTION, f"{note}\n\n{rendered}")
-        print(f"wrote the section {SECTION!r} of {path}", file=sys.stderr)
+        heading = SECTION.format(target=args.target)
+        write_section(path, heading, f"{note}\n\n{rendered}")
+        print(f"wrote the section {heading!r} of {path}", file=sys.stderr)
     return 0
 
 

@@ -344,8 +344,12 @@ def main(quick: bool = False, seeds: tuple[int, ...] | None = None, loops: tuple
     if write:
         how = f"read from a run's log (`--from-log`); {_how_loaded(results)}" if from_log else (
             f"{results['wall_s']:.0f} s wall; {_how_loaded(results)}")
-        options = f" --horizon {horizon:g}" if horizon != max(CURVE_S) else ""
-        note = (f"`python bench/train.py --jobs {jobs}{options}` on {results['machine']}; medians over the seeds; "
+        options = "".join(f" --{name} {','.join(value)}" for name, value, default in
+                          (("targets", targets, TARGETS), ("loops", loops, LOOPS)) if tuple(value) != default)
+        options += f" --horizon {horizon:g}" if horizon != max(CURVE_S) else ""
+        options += " --quick" * quick + (f" --seeds {','.join(map(str, seeds))}" if seeds else "")
+        command = f"--from-log {from_log.name}" if from_log else f"--jobs {jobs}{options}"
+        note = (f"`python bench/train.py {command}` on {results['machine']}; medians over the seeds; "
                 f"seconds are CPU seconds of the training thread (torch on one thread), evaluation not counted; "
                 f"a time to a line is the first grid checkpoint from which the flow held it (grid step "
                 f"{GRID_GROWTH - 1:.0%}, so the flow got there within {GRID_GROWTH - 1:.0%} before); {how}.")

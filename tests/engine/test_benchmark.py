@@ -137,6 +137,7 @@ def test_the_bench_writes_where_it_is_told_and_in_a_checkout_by_default(tmp_path
     text = chosen.read_text()
     assert text.startswith("# Benchmark results") and SECTION in text and "| circle | default | 1 | 1.20 |" in text
     assert "load average" in text and "1.5" in text
+    assert "`python bench/train.py --from-log bench.err` on" in text
     assert not (tmp_path / "RESULTS.md").exists()
 
 
