@@ -19,12 +19,11 @@ import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from multiprocessing import get_context
 
-import torch
-from rftoy.benchmark import make_loop
-from rftoy.engine import data, metrics
-from rftoy.engine.solvers import solve
+from rftoy.benchmark import make_loop, warm_up
+from rftoy.engine import data
 from rftoy.results import loadavg, results_path, write_section
 from rftoy.yardstick import Yardstick, score, yardstick
 
@@ -32,28 +31,27 @@ SECTION = "## A trained flow's score, seed by seed (bench/sticks.py, {target})"
 RK4_STEPS = 50
 
 
-def rk4_score(model: torch.nn.Module, stick: Yardstick) -> float:
-    """W2/floor of the flow's samples from the stick's random noise, carried by RK4_STEPS RK4 steps."""
-    with torch.no_grad():
-        ends = solve(model, stick.noise, RK4_STEPS, "rk4").end
-    return metrics.wasserstein2(ends, stick.target) / stick.floor
+@cache
+def cached_yardstick(target: str, seed: int) -> Yardstick:
+    """A seed's yardstick, made once per worker process (its floor costs four exact assignments)."""
+    return yardstick(target, seed)
 
 
 def scored_flow(job: tuple[str, str, int, float, int]) -> dict:
     """Train `loop` on gaussian → target with seed `seed` for `seconds` CPU seconds (one thread), then score
     it on the yardsticks of seeds 0 .. sticks − 1."""
     loop, target, seed, seconds, sticks = job
-    torch.set_num_threads(1)
+    warm_up([loop], target)
     current, step = make_loop(loop, target, data.generator(seed + 1))
     steps, started = 0, time.thread_time()
     while time.thread_time() - started < seconds:
         step()
         steps += 1
     model = current()
-    yardsticks = [yardstick(target, s) for s in range(sticks)]
+    yardsticks = [cached_yardstick(target, s) for s in range(sticks)]
     return {"loop": loop, "seed": seed, "steps": steps,
             "euler": [round(score(model, stick), 3) for stick in yardsticks],
-            "rk4": [round(rk4_score(model, stick), 3) for stick in yardsticks]}
+            "rk4": [round(score(model, stick, steps=RK4_STEPS, method="rk4"), 3) for stick in yardsticks]}
 
 
 def table(flows: list[dict]) -> str:

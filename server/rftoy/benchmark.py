@@ -23,7 +23,7 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from multiprocessing import get_context
@@ -214,14 +214,20 @@ def quality_curve(loop: str, target: str, seed: int, horizon: float, stick: Yard
     return curve
 
 
-def _curves_of(job: tuple[str, int, tuple[str, ...], float, bool]) -> list[Curve]:
-    """Every loop's curve for one target and seed, on one thread (a worker process's job)."""
-    target, seed, loops, horizon, with_sobol = job
+def warm_up(loops: Sequence[str], target: str) -> None:
+    """One torch thread, and a few steps of each loop: torch's first steps in a process pay one-off set-up costs
+    that no timed loop should be charged."""
     torch.set_num_threads(1)
-    for loop in loops:  # torch's first steps in a process pay one-off set-up costs that no loop should be charged
+    for loop in loops:
         step = make_loop(loop, target, data.generator(0))[1]
         for _ in range(3):
             step()
+
+
+def _curves_of(job: tuple[str, int, tuple[str, ...], float, bool]) -> list[Curve]:
+    """Every loop's curve for one target and seed, on one thread (a worker process's job)."""
+    target, seed, loops, horizon, with_sobol = job
+    warm_up(loops, target)
     stick = yardstick(target, seed)
     curves = []
     for loop in loops:

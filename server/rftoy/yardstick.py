@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from rftoy.engine import data, metrics
-from rftoy.engine.solvers import solve
+from rftoy.engine.solvers import Method, solve
 
 EVAL_N = 2000
 EVAL_EULER_STEPS = 100
@@ -50,13 +50,17 @@ def yardstick(target: str, seed: int, n: int = EVAL_N) -> Yardstick:
 
 
 @torch.no_grad()
-def samples(model: nn.Module, noise: torch.Tensor) -> torch.Tensor:
-    return solve(model, noise, EVAL_EULER_STEPS, "euler").end
+def samples(model: nn.Module, noise: torch.Tensor, steps: int = EVAL_EULER_STEPS,
+            method: Method = "euler") -> torch.Tensor:
+    return solve(model, noise, steps, method).end
 
 
-def score(model: nn.Module, stick: Yardstick, sobol: bool = False) -> float:
-    """W2 / floor of the flow's samples from the yardstick's random (or Sobol) noise."""
-    return metrics.wasserstein2(samples(model, stick.sobol if sobol else stick.noise), stick.target) / stick.floor
+def score(model: nn.Module, stick: Yardstick, sobol: bool = False, steps: int = EVAL_EULER_STEPS,
+          method: Method = "euler") -> float:
+    """W2 / floor of the flow's samples from the yardstick's random (or Sobol) noise; the yardstick's solver is
+    EVAL_EULER_STEPS Euler steps, another can be asked for to see the solver's share."""
+    ends = samples(model, stick.sobol if sobol else stick.noise, steps, method)
+    return metrics.wasserstein2(ends, stick.target) / stick.floor
 
 
 def w2_matched(samples: torch.Tensor, matched: torch.Tensor) -> float:
